@@ -307,6 +307,13 @@ def parse_settings(stack: str, raw: Mapping[str, Any]) -> Settings:
         render_manifests_to=r.string("renderManifestsTo"),
         kube_context=r.string("kubeContext"),
     )
+    if settings.model.source != "pvc" and settings.workload.replicas > 1:
+        r.fail(
+            "replicas",
+            settings.workload.replicas,
+            "the model claim this program creates is ReadWriteOnce and binds one node: for more "
+            "replicas set modelSource pvc with a ReadWriteMany claim (modelExistingClaim)",
+        )
     if r.problems:
         raise ConfigError(r.problems)
     return settings

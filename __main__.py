@@ -1,0 +1,38 @@
+"""shimmy on an NVIDIA GPU: read the stack config, build the CUDA image, deploy it, export."""
+
+import pulumi
+import pulumi_kubernetes as k8s
+
+from components import workload
+from components.config import load_settings
+from components.image import ShimmyImage, ShimmyImageArgs, write_dockerfile
+from components.service import GpuInferenceService, GpuInferenceServiceArgs
+
+settings = load_settings()  # fails here, before any resource, on a bad value
+
+image = ShimmyImage(
+    "shimmy",
+    ShimmyImageArgs(
+        build=settings.build,
+        image=settings.image,
+        dockerfile=write_dockerfile(settings.build, settings.stack),
+    ),
+)
+
+cluster = k8s.Provider(
+    "cluster",
+    context=settings.kube_context or None,
+    render_yaml_to_directory=settings.render_manifests_to or None,
+)
+service = GpuInferenceService(
+    "shimmy",
+    GpuInferenceServiceArgs(settings=settings, image=image.ref),
+    pulumi.ResourceOptions(providers=[cluster]),
+)
+
+pulumi.export("image", image.ref)
+pulumi.export("namespace", service.namespace)
+pulumi.export("serviceName", service.service_name)
+pulumi.export("url", service.url)
+pulumi.export("commandLine", workload.command_line(settings))
+pulumi.export("smokeTest", workload.smoke_test(settings))

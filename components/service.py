@@ -1,0 +1,110 @@
+"""`GpuInferenceService`: shimmy's Deployment on a GPU, its Service and the model volume."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pulumi
+import pulumi_kubernetes as k8s
+
+from components import workload
+from components.config import Settings
+
+# GPU images are large and the first pull on a fresh node takes a while; model load adds more.
+ROLLOUT_TIMEOUTS = pulumi.CustomTimeouts(create="30m", update="30m")
+
+
+@dataclass(frozen=True)
+class GpuInferenceServiceArgs:
+    settings: Settings
+    image: pulumi.Input[str]  # by digest
+
+
+class GpuInferenceService(pulumi.ComponentResource):
+    namespace: pulumi.Output[str]
+    deployment_name: pulumi.Output[str]
+    service_name: pulumi.Output[str]
+    url: pulumi.Output[str]
+
+    def __init__(self, name: str, args: GpuInferenceServiceArgs, opts: pulumi.ResourceOptions | None = None):
+        super().__init__("shimmy-gpu:index:GpuInferenceService", name, None, opts)
+        settings = args.settings
+        child = pulumi.ResourceOptions(parent=self)
+        labels = workload.app_labels(settings)
+
+        namespace = k8s.core.v1.Namespace(
+            name,
+            metadata={"name": settings.workload.namespace, "labels": {**labels, **workload.POD_SECURITY}},
+            opts=child,
+        )
+        ns = namespace.metadata.name
+
+        claim_name: pulumi.Input[str] = settings.model.existing_claim
+        if settings.model.source != "pvc":
+            storage_class = settings.model.storage_class
+            claim = k8s.core.v1.PersistentVolumeClaim(
+                f"{name}-models",
+                metadata={
+                    "namespace": ns,
+                    "labels": labels,
+                    # WaitForFirstConsumer classes bind only once the pod is scheduled: waiting for
+                    # Bound here would deadlock with the Deployment that consumes the claim.
+                    "annotations": {"pulumi.com/skipAwait": "true"},
+                },
+                spec={
+                    "access_modes": ["ReadWriteOnce"],
+                    "resources": {"requests": {"storage": settings.model.storage_size}},
+                    **({"storage_class_name": storage_class} if storage_class else {}),
+                },
+                opts=child,
+            )
+            claim_name = claim.metadata.name
+
+        selector = workload.selector_labels(settings)
+        deployment = k8s.apps.v1.Deployment(
+            name,
+            metadata={"name": workload.NAME, "namespace": ns, "labels": labels},
+            spec={
+                "replicas": settings.workload.replicas,
+                "selector": {"match_labels": selector},
+                "strategy": workload.deployment_strategy(),
+                "template": {
+                    "metadata": {"labels": labels},
+                    "spec": workload.pod_spec(settings, args.image, claim_name),
+                },
+            },
+            opts=pulumi.ResourceOptions(parent=self, custom_timeouts=ROLLOUT_TIMEOUTS),
+        )
+        # A fixed name gives clients a stable DNS name.
+        service = k8s.core.v1.Service(
+            name,
+            metadata={"name": workload.NAME, "namespace": ns, "labels": labels},
+            spec={
+                "type": settings.service.type,
+                "selector": selector,
+                "ports": [
+                    {
+                        "name": workload.PORT_NAME,
+                        "port": settings.service.port,
+                        "target_port": settings.workload.port,
+                        "protocol": "TCP",
+                    }
+                ],
+            },
+            opts=child,
+        )
+
+        self.namespace = ns
+        self.deployment_name = deployment.metadata.name
+        self.service_name = service.metadata.name
+        self.url = pulumi.Output.concat(
+            "http://", service.metadata.name, ".", ns, ".svc.cluster.local:", str(settings.service.port)
+        )
+        self.register_outputs(
+            {
+                "namespace": self.namespace,
+                "deployment_name": self.deployment_name,
+                "service_name": self.service_name,
+                "url": self.url,
+            }
+        )

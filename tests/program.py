@@ -1,0 +1,120 @@
+"""Runs the Pulumi program under mocks for one stack and hands back what it declared.
+
+Config is what the engine would give the program: Pulumi.yaml defaults overlaid with the stack
+file (secure values replaced by a stand-in, since mocks cannot decrypt). Inputs are recorded as the
+engine receives them (camelCase), which is also what the policy pack sees.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import runpy
+from collections.abc import Mapping
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import pulumi
+import yaml
+
+ROOT = Path(__file__).resolve().parent.parent
+PROJECT = "shimmy-gpu"
+STACKS = tuple(sorted(p.name.split(".")[1] for p in ROOT.glob("Pulumi.*.yaml")))
+MOCK_SECRET = "mock-secret-value"
+
+
+@dataclass(frozen=True)
+class Declared:
+    type: str
+    name: str
+    props: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Program:
+    stack: str
+    resources: tuple[Declared, ...]
+    exports: dict[str, Any]
+
+    def of_type(self, type_: str) -> list[Declared]:
+        return [r for r in self.resources if r.type == type_]
+
+    def one(self, type_: str) -> Declared:
+        (found,) = self.of_type(type_)
+        return found
+
+
+def stack_config(stack: str) -> dict[str, Any]:
+    """Config keys (without namespace) as the engine hands them to the program of `stack`."""
+    declared = yaml.safe_load((ROOT / "Pulumi.yaml").read_text())["config"]
+    values = {key.split(":", 1)[1]: spec.get("default") for key, spec in declared.items()}
+    stack_file = yaml.safe_load((ROOT / f"Pulumi.{stack}.yaml").read_text()) or {}
+    for key, value in (stack_file.get("config") or {}).items():
+        values[key.split(":", 1)[1]] = MOCK_SECRET if isinstance(value, dict) and "secure" in value else value
+    return values
+
+
+class _Recorder(pulumi.runtime.Mocks):
+    def __init__(self) -> None:
+        self.declared: list[Declared] = []
+
+    def new_resource(self, args: pulumi.runtime.MockResourceArgs):
+        self.declared.append(Declared(args.typ, args.name, args.inputs))
+        state = dict(args.inputs)
+        if args.typ == "docker:index/image:Image":
+            repository = args.inputs["imageName"].rsplit(":", 1)[0]
+            digest = hashlib.sha256(json.dumps(args.inputs, sort_keys=True).encode()).hexdigest()
+            state["repoDigest"] = f"{repository}@sha256:{digest}"
+        if args.typ.startswith("kubernetes:") and "metadata" in state:
+            metadata = dict(state["metadata"])
+            metadata.setdefault("name", f"{args.name}-mock")  # what auto-naming would add
+            state["metadata"] = metadata
+        return f"{args.name}-id", state
+
+    def call(self, args: pulumi.runtime.MockCallArgs):
+        return {}
+
+
+def _as_config_value(value: Any) -> str:
+    return value if isinstance(value, str) else json.dumps(value)
+
+
+def run_program(stack: str, overrides: Mapping[str, Any] | None = None) -> Program:
+    """Run __main__.py for `stack` with optional config overrides; raise what the program raises."""
+    config = {**stack_config(stack), **(overrides or {})}
+    pulumi.runtime.set_all_config(
+        {f"{PROJECT}:{key}": _as_config_value(value) for key, value in config.items() if value is not None},
+        [f"{PROJECT}:registryPassword"],
+    )
+    recorder = _Recorder()
+    pulumi.runtime.set_mocks(recorder, project=PROJECT, stack=stack, preview=False)
+    exports: dict[str, Any] = {}
+
+    def record_export(name: str, value: Any) -> None:
+        exports[name] = value
+
+    original_export = pulumi.export
+    pulumi.export = record_export
+    try:
+
+        @pulumi.runtime.test
+        def run():
+            runpy.run_path(str(ROOT / "__main__.py"), run_name="__main__")
+            return pulumi.Output.all(**exports).apply(exports.update)
+
+        run()
+    finally:
+        pulumi.export = original_export
+    return Program(stack, tuple(recorder.declared), exports)
+
+
+@cache
+def declared_program(stack: str) -> Program:
+    """The shipped program of `stack`, run once per test session."""
+    return run_program(stack)
+
+
+def declared_resources(stack: str) -> list[Declared]:
+    return list(declared_program(stack).resources)
