@@ -249,6 +249,11 @@ class _Reader:
             return low
         return parsed
 
+    def secret(self, key: str) -> str | None:
+        """A secret is never echoed into an error message."""
+        value = self._get(key)
+        return str(value) if value else None
+
     def boolean(self, key: str) -> bool:
         value = self._get(key)
         if isinstance(value, bool):
@@ -419,7 +424,7 @@ def _image(r: _Reader, build: BuildSettings) -> ImageSettings:
     )
     tag = r.string("imageTag", _TAG, "expected a Docker tag (letters, digits, _ . -)")
     username = r.string("registryUsername")
-    password = r.raw.get("registryPassword") or None
+    password = r.secret("registryPassword")
     push = r.boolean("pushImage")
     if push and not registry:
         r.fail("registryServer", registry, "pushImage is true: set the registry to push to")

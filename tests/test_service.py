@@ -1,0 +1,107 @@
+"""What GpuInferenceService declares for every shipped stack, as the engine receives it."""
+
+from tests.program import Program, run_program
+
+DEPLOYMENT = "kubernetes:apps/v1:Deployment"
+SERVICE = "kubernetes:core/v1:Service"
+PVC = "kubernetes:core/v1:PersistentVolumeClaim"
+
+
+def shimmy_container(program: Program) -> dict:
+    pod = program.one(DEPLOYMENT).props["spec"]["template"]["spec"]
+    (container,) = [c for c in pod["containers"] if c["name"] == "shimmy"]
+    return container
+
+
+def test_deployment_limits_the_gpu(program):
+    limits = shimmy_container(program)["resources"]["limits"]
+    assert int(limits["nvidia.com/gpu"]) >= 1
+    assert "nvidia.com/gpu" not in shimmy_container(program)["resources"].get("requests", {})
+
+
+def test_deployment_starts_shimmy_with_cuda(program):
+    args = shimmy_container(program)["args"]
+    backend = args[args.index("--gpu-backend") + 1]
+    expected = "cpu" if program.stack == "local" else "cuda"
+    assert backend == expected
+
+
+def test_bind_port_container_port_and_service_target_agree(program):
+    container = shimmy_container(program)
+    args = container["args"]
+    host, port = args[args.index("--bind") + 1].rsplit(":", 1)
+    assert host == "0.0.0.0"
+    assert [p["containerPort"] for p in container["ports"]] == [int(port)]
+    (service_port,) = program.one(SERVICE).props["spec"]["ports"]
+    assert service_port["targetPort"] == int(port)
+
+
+def test_service_selects_exactly_these_pods(program):
+    selector = program.one(SERVICE).props["spec"]["selector"]
+    deployment = program.one(DEPLOYMENT).props["spec"]
+    assert deployment["selector"]["matchLabels"] == selector
+    assert selector.items() <= deployment["template"]["metadata"]["labels"].items()
+
+
+def test_image_is_pinned_by_the_built_digest(program):
+    image = shimmy_container(program)["image"]
+    assert image == program.exports["image"]
+    assert "@sha256:" in image
+    assert image.startswith(program.one("docker:index/image:Image").props["imageName"].rsplit(":", 1)[0])
+
+
+def test_pod_is_restricted_and_rolls_out_by_recreate(program):
+    deployment = program.one(DEPLOYMENT).props["spec"]
+    assert deployment["strategy"] == {"type": "Recreate"}
+    pod = deployment["template"]["spec"]
+    assert pod["securityContext"]["runAsNonRoot"] is True
+    for container in pod["containers"] + pod.get("initContainers", []):
+        assert container["securityContext"]["readOnlyRootFilesystem"] is True
+        assert container["securityContext"]["capabilities"] == {"drop": ["ALL"]}
+    writable = {m["mountPath"] for m in shimmy_container(program)["volumeMounts"] if not m.get("readOnly")}
+    assert writable == {"/tmp"}
+
+
+def test_probes_use_health(program):
+    container = shimmy_container(program)
+    for probe in ("startupProbe", "readinessProbe", "livenessProbe"):
+        assert container[probe]["httpGet"]["path"] == "/health"
+
+
+def test_namespace_enforces_restricted_pod_security(program):
+    labels = program.one("kubernetes:core/v1:Namespace").props["metadata"]["labels"]
+    assert labels["pod-security.kubernetes.io/enforce"] == "restricted"
+
+
+def test_prod_targets_t4_nodes():
+    pod = run_program("prod").one(DEPLOYMENT).props["spec"]["template"]["spec"]
+    assert pod["nodeSelector"] == {"nvidia.com/gpu.product": "Tesla-T4"}
+    assert {"key": "nvidia.com/gpu", "operator": "Exists", "effect": "NoSchedule"} in pod["tolerations"]
+    assert pod["runtimeClassName"] == "nvidia"
+
+
+def test_downloaded_model_gets_a_claim_and_a_fetcher():
+    program = run_program("prod")
+    claim = program.one(PVC).props
+    assert claim["spec"]["resources"]["requests"]["storage"] == "8Gi"
+    pod = program.one(DEPLOYMENT).props["spec"]["template"]["spec"]
+    assert [c["name"] for c in pod["initContainers"]] == ["fetch-model"]
+
+
+def test_existing_claim_is_mounted_not_created():
+    program = run_program("prod", {"modelSource": "pvc", "modelExistingClaim": "llm-models", "replicas": 3})
+    assert program.of_type(PVC) == []
+    pod = program.one(DEPLOYMENT).props["spec"]["template"]["spec"]
+    assert {"name": "models", "persistentVolumeClaim": {"claimName": "llm-models"}} in pod["volumes"]
+    assert not pod.get("initContainers")
+    assert program.one(DEPLOYMENT).props["spec"]["replicas"] == 3
+
+
+def test_exports(program):
+    exports = program.exports
+    assert exports["commandLine"].startswith("shimmy serve --bind 0.0.0.0:")
+    assert exports["url"].endswith(
+        f".svc.cluster.local:{program.one(SERVICE).props['spec']['ports'][0]['port']}"
+    )
+    assert "/api/generate" in exports["smokeTest"]
+    assert exports["namespace"] == program.one("kubernetes:core/v1:Namespace").props["metadata"]["name"]
