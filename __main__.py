@@ -7,6 +7,7 @@ from components import workload
 from components.config import load_settings
 from components.image import ShimmyImage, ShimmyImageArgs, write_dockerfile
 from components.service import GpuInferenceService, GpuInferenceServiceArgs
+from components.verification import GpuVerification, GpuVerificationArgs
 
 settings = load_settings()  # fails here, before any resource, on a bad value
 
@@ -29,6 +30,15 @@ service = GpuInferenceService(
     GpuInferenceServiceArgs(settings=settings, image=image.ref),
     pulumi.ResourceOptions(providers=[cluster]),
 )
+
+if settings.verification.enabled:
+    GpuVerification(
+        "verify-gpu",
+        GpuVerificationArgs(
+            settings=settings, namespace=service.namespace, service_url=service.url, image=image.ref
+        ),
+        pulumi.ResourceOptions(providers=[cluster], depends_on=[service]),
+    )
 
 pulumi.export("image", image.ref)
 pulumi.export("namespace", service.namespace)

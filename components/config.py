@@ -196,6 +196,13 @@ class ServiceSettings:
 
 
 @dataclass(frozen=True)
+class VerificationSettings:
+    enabled: bool
+    min_decode_tokens_per_second: int
+    image: str
+
+
+@dataclass(frozen=True)
 class Settings:
     stack: str
     build: BuildSettings
@@ -203,6 +210,7 @@ class Settings:
     workload: WorkloadSettings
     model: ModelSettings
     service: ServiceSettings
+    verification: VerificationSettings
     render_manifests_to: str  # a folder: render YAML instead of talking to a cluster
     kube_context: str
 
@@ -308,6 +316,11 @@ def parse_settings(stack: str, raw: Mapping[str, Any]) -> Settings:
         service=ServiceSettings(
             type=r.string("serviceType", choices=SERVICE_TYPES),
             port=r.integer("servicePort", 1, 65535),
+        ),
+        verification=VerificationSettings(
+            enabled=r.boolean("verifyGpu"),
+            min_decode_tokens_per_second=r.integer("verifyMinDecodeTokensPerSecond", 0, 100000),
+            image=r.string("verifyImage", _IMAGE_REF, "expected a Python 3 image reference"),
         ),
         render_manifests_to=r.string("renderManifestsTo"),
         kube_context=r.string("kubeContext"),

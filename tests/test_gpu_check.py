@@ -1,0 +1,123 @@
+"""The post-deploy GPU check: proof-line parsing, decode rate, and a run against a real HTTP server."""
+
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import ClassVar
+
+import pytest
+
+from components import gpu_check
+
+CUDA_LOG = """\
+ggml_cuda_init: GGML_CUDA_FORCE_MMQ:    no
+ggml_cuda_init: found 1 CUDA devices:
+  Device 0: Tesla T4, compute capability 7.5, VMM: yes
+llama_model_load_from_file_impl: using device CUDA0 (Tesla T4) - 14930 MiB free
+load_tensors: offloading 32 repeating layers to GPU
+load_tensors: offloaded 33/33 layers to GPU
+llama_kv_cache_unified: layer   0: dev = CUDA0
+"""
+CPU_LOG = """\
+load_tensors:   CPU_REPACK model buffer size =  1242.00 MiB
+llama_kv_cache_unified: layer   0: dev = CPU
+"""
+
+
+def test_cuda_log_is_proof():
+    proof = gpu_check.find_proof(CUDA_LOG)
+    assert proof == gpu_check.Proof(cuda_devices=1, offloaded=(33, 33), cpu_fallback=False)
+    assert gpu_check.proof_problems(proof) == []
+
+
+def test_cpu_log_is_refused_with_reasons():
+    problems = gpu_check.proof_problems(gpu_check.find_proof(CPU_LOG))
+    assert len(problems) == 3
+    assert any("CUDA devices" in p for p in problems)
+    assert any("offloaded" in p for p in problems)
+    assert any("CPU fallback" in p for p in problems)
+
+
+def test_partial_offload_is_refused():
+    log = CUDA_LOG.replace("offloaded 33/33", "offloaded 20/33")
+    assert gpu_check.proof_problems(gpu_check.find_proof(log)) == ["only 20/33 layers offloaded to the GPU"]
+
+
+def test_sse_tokens_stop_at_done():
+    assert gpu_check.sse_tokens(["data: Hel", "", "data: lo", "data: [DONE]", "data: late"]) == ["Hel", "lo"]
+
+
+def test_decode_rate_excludes_time_to_first_token():
+    assert gpu_check.decode_rate([5.0, 5.5, 6.0, 6.5]) == pytest.approx(2.0)
+    assert gpu_check.decode_rate([5.0]) == 0.0
+
+
+def test_verdict_enforces_the_minimum_decode_speed():
+    proof = gpu_check.find_proof(CUDA_LOG)
+    fast = gpu_check.Measurement(0.3, 80.0, 64)
+    slow = gpu_check.Measurement(0.3, 12.5, 64)
+    assert gpu_check.verdict(proof, fast, 40) == []
+    assert gpu_check.verdict(proof, slow, 40) == ["decode 12.5 tokens/s is below the required 40"]
+    assert gpu_check.verdict(proof, gpu_check.Measurement(float("inf"), 0.0, 0), 0) == [
+        "the generate request streamed no tokens"
+    ]
+
+
+class _FakeShimmy(BaseHTTPRequestHandler):
+    """Streams like shimmy's POST /api/generate with "stream": true (a stand-in, not shimmy)."""
+
+    requests: ClassVar[list[bytes]] = []
+
+    def do_POST(self):
+        self.requests.append(self.rfile.read(int(self.headers["Content-Length"])))
+        self.send_response(200)
+        self.send_header("Content-Type", "text/event-stream")
+        self.end_headers()
+        for token in ["Once", " upon", " a", " time"]:
+            self.wfile.write(f"data: {token}\n\n".encode())
+            self.wfile.flush()
+        self.wfile.write(b"data: [DONE]\n\n")
+
+    def log_message(self, *args):
+        pass
+
+
+@pytest.fixture
+def fake_shimmy():
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _FakeShimmy)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+
+
+def test_measure_streams_a_generate_request(fake_shimmy):
+    measurement = gpu_check.measure(fake_shimmy, "phi-3", max_tokens=4, timeout=10)
+    assert measurement.tokens == 4
+    assert measurement.time_to_first_token < 10
+    assert b'"stream": true' in _FakeShimmy.requests[-1] and b'"model": "phi-3"' in _FakeShimmy.requests[-1]
+
+
+@pytest.mark.parametrize(("log", "code"), [(CUDA_LOG, 0), (CPU_LOG, 1)])
+def test_main_exit_code_follows_the_proof(monkeypatch, fake_shimmy, capsys, log, code):
+    env = {
+        "SHIMMY_URL": fake_shimmy,
+        "MODEL": "phi-3",
+        "MAX_TOKENS": "4",
+        "TIMEOUT": "10",
+        "NAMESPACE": "shimmy",
+        "POD_SELECTOR": "app.kubernetes.io/name=shimmy",
+        "CONTAINER": "shimmy",
+        "MIN_DECODE_TOKENS_PER_SECOND": "0",
+    }
+    for key, value in env.items():
+        monkeypatch.setenv(key, value)
+    seen = {}
+
+    def logs(namespace, selector, container):
+        seen.update(namespace=namespace, selector=selector, container=container)
+        return log
+
+    monkeypatch.setattr(gpu_check, "pod_logs", logs)
+    assert gpu_check.main() == code
+    assert seen == {"namespace": "shimmy", "selector": "app.kubernetes.io/name=shimmy", "container": "shimmy"}
+    out = capsys.readouterr()
+    assert ("PASS" in out.out) == (code == 0)

@@ -1,0 +1,38 @@
+"""GpuVerification: opt-in, namespaced permissions only, re-run on a new image."""
+
+import inspect
+
+from components import gpu_check
+from tests.program import run_program
+
+JOB = "kubernetes:batch/v1:Job"
+
+
+def test_off_by_default(program):
+    assert program.of_type(JOB) == []
+
+
+def test_declares_a_job_with_only_namespaced_read_access():
+    program = run_program("prod", {"verifyGpu": True, "verifyMinDecodeTokensPerSecond": 40})
+    (role,) = program.of_type("kubernetes:rbac.authorization.k8s.io/v1:Role")
+    assert role.props["rules"] == [
+        {"apiGroups": [""], "resources": ["pods", "pods/log"], "verbs": ["get", "list"]}
+    ]
+    assert role.props["metadata"]["namespace"] == "shimmy"
+    assert not any("ClusterRole" in r.type for r in program.resources)
+
+    job = program.one(JOB).props
+    pod = job["spec"]["template"]["spec"]
+    assert job["spec"]["backoffLimit"] == 0
+    env = {e["name"]: e["value"] for e in pod["containers"][0]["env"]}
+    assert env["MIN_DECODE_TOKENS_PER_SECOND"] == "40"
+    assert env["SHIMMY_IMAGE"] == program.exports["image"]
+    assert env["SHIMMY_URL"] == program.exports["url"]
+    assert env["POD_SELECTOR"] == "app.kubernetes.io/name=shimmy,app.kubernetes.io/instance=shimmy-prod"
+    assert pod["containers"][0]["securityContext"]["runAsNonRoot"] is True
+
+
+def test_ships_the_tested_check_verbatim():
+    program = run_program("dev", {"verifyGpu": True})
+    (config_map,) = program.of_type("kubernetes:core/v1:ConfigMap")
+    assert config_map.props["data"]["gpu_check.py"] == inspect.getsource(gpu_check)
