@@ -1,0 +1,47 @@
+"""The README's config reference, generated from Pulumi.yaml, the one place keys are declared.
+
+After changing Pulumi.yaml: `python scripts/config_reference.py --write` (tests/test_readme.py
+fails while the README's table differs).
+"""
+
+import json
+import sys
+from pathlib import Path
+
+import yaml
+
+ROOT = Path(__file__).resolve().parent.parent
+PROJECT_FILE = ROOT / "Pulumi.yaml"
+README = ROOT / "README.md"
+START, END = "<!-- config-reference:start -->\n", "<!-- config-reference:end -->"
+
+
+def config_reference() -> str:
+    declared = yaml.safe_load(PROJECT_FILE.read_text())["config"]
+    rows = ["| key | default | what it does |", "| --- | --- | --- |"]
+    for key, spec in declared.items():
+        default = spec.get("default")
+        shown = f"`{default}`" if isinstance(default, str) and default else f"`{json.dumps(default)}`"
+        rows.append(f"| `{key.split(':', 1)[1]}` | {shown} | {spec['description'].replace('|', '/')} |")
+    return "\n".join(rows) + "\n"
+
+
+def _table_span(text: str) -> tuple[int, int]:
+    return text.index(START) + len(START), text.index(END)
+
+
+def readme_table(text: str) -> str:
+    start, end = _table_span(text)
+    return text[start:end]
+
+
+def with_table(text: str) -> str:
+    start, end = _table_span(text)
+    return text[:start] + config_reference() + text[end:]
+
+
+if __name__ == "__main__":
+    if sys.argv[1:] == ["--write"]:
+        README.write_text(with_table(README.read_text()))
+    else:
+        print(config_reference(), end="")
