@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from components.config import ModelSettings, Settings
+from components.config import ModelSettings, Settings, Toleration
 
 NAME = "shimmy"  # Deployment and Service: stable names for DNS, kubectl and the smoke test
 RUN_AS = 10001  # the image's numeric non-root user; the pod enforces it too
@@ -159,6 +159,17 @@ def shimmy_container(settings: Settings, image: Any) -> dict[str, Any]:
     }
 
 
+def toleration(t: Toleration) -> dict[str, Any]:
+    fields = {
+        "key": t.key,
+        "operator": t.operator,
+        "value": t.value,
+        "effect": t.effect,
+        "toleration_seconds": t.toleration_seconds,
+    }
+    return {name: value for name, value in fields.items() if value not in ("", None)}
+
+
 def pod_spec(settings: Settings, image: Any, claim_name: Any) -> dict[str, Any]:
     w = settings.workload
     fetcher = model_fetcher(settings.model)
@@ -172,20 +183,7 @@ def pod_spec(settings: Settings, image: Any, claim_name: Any) -> dict[str, Any]:
         "security_context": pod_security_context(),
         "automount_service_account_token": False,
         "node_selector": dict(w.node_selector),
-        "tolerations": [
-            {
-                k: v
-                for k, v in {
-                    "key": t.key,
-                    "operator": t.operator,
-                    "value": t.value,
-                    "effect": t.effect,
-                    "toleration_seconds": t.toleration_seconds,
-                }.items()
-                if v not in ("", None)
-            }
-            for t in w.tolerations
-        ],
+        "tolerations": [toleration(t) for t in w.tolerations],
         # Model load plus in-flight requests; shimmy holds no state worth a long drain.
         "termination_grace_period_seconds": 30,
     }
