@@ -32,6 +32,21 @@ def write_dockerfile(build: BuildSettings, stack: str, docker_dir: Path = DOCKER
     return path
 
 
+def build_args(build: BuildSettings) -> dict[str, str]:
+    """The build's decisive settings as Docker build args.
+
+    The rendered Dockerfile declares the same ARGs with these values as defaults; passing them
+    explicitly puts them in the Image's inputs, where the policy pack checks them (llama-cuda,
+    CUDA architectures, a shimmy version that still has CUDA).
+    """
+    return {
+        "ACCELERATOR": build.accelerator,
+        "SHIMMY_VERSION": build.shimmy.version,
+        "CARGO_FEATURES": ",".join(build.shimmy.features),
+        "CUDA_ARCHITECTURES": ";".join(build.cuda_architectures),
+    }
+
+
 @dataclass(frozen=True)
 class ShimmyImageArgs:
     build: BuildSettings
@@ -70,6 +85,7 @@ class ShimmyImage(pulumi.ComponentResource):
                 context=_project_relative(args.context),
                 dockerfile=_project_relative(args.dockerfile),
                 platform=args.build.platform,
+                args=build_args(args.build),
                 builder_version=docker.BuilderVersion.BUILDER_BUILD_KIT,
             ),
             registry=registry,

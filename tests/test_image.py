@@ -68,3 +68,14 @@ def test_other_settings_get_a_rendered_dockerfile_per_stack(tmp_path):
     assert path == docker_dir / "build" / "dev.Dockerfile"
     assert Path(path).read_text() == render_dockerfile(settings.build)
     assert "build/" in (ROOT / "docker" / ".dockerignore").read_text().split()
+
+
+def test_decisive_settings_travel_as_build_args_the_dockerfile_declares(program):
+    args = program.one(IMAGE).props["build"]["args"]
+    settings = parse_settings(program.stack, stack_config(program.stack))
+    assert args["SHIMMY_VERSION"] == settings.build.shimmy.version
+    assert args["CARGO_FEATURES"].split(",") == list(settings.build.shimmy.features)
+    assert args["ACCELERATOR"] == settings.build.accelerator
+    dockerfile = built_dockerfile(program)
+    for name, value in args.items():
+        assert f"ARG {name}={value}" in dockerfile or f'ARG {name}="{value}"' in dockerfile, name
