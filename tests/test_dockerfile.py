@@ -1,0 +1,225 @@
+"""The generated Dockerfile: what each profile builds, how, and what the runtime image carries."""
+
+import json
+import re
+import subprocess
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+
+from components.config import SHIMMY_CRATE_SHA256
+from components.dockerfile import build_settings, render_dockerfile
+
+ROOT = Path(__file__).resolve().parent.parent
+HADOLINT = ROOT / ".venv" / "bin" / "hadolint"
+REGENERATE = ".venv/bin/python -m components.dockerfile > docker/Dockerfile"
+
+
+def cuda_settings(**overrides):
+    return build_settings(None, overrides)
+
+
+def cpu_settings(**overrides):
+    return build_settings(
+        None, {"accelerator": "cpu", "cargoFeatures": ["huggingface", "llama"], **overrides}
+    )
+
+
+def stages(text: str) -> dict[str, list[tuple[str, str]]]:
+    """Stage name -> its instructions (keyword, arguments), continuation lines joined."""
+    logical = re.sub(r"\\\n", " ", text)
+    result: dict[str, list[tuple[str, str]]] = {}
+    current: list[tuple[str, str]] = []
+    for line in logical.splitlines():
+        line = line.strip()
+        if not line or line.startswith("#"):
+            continue
+        keyword, _, args = line.partition(" ")
+        if keyword == "FROM":
+            current = []
+            result[args.split(" AS ")[1]] = current
+        current.append((keyword, " ".join(args.split())))
+    return result
+
+
+def instructions(text: str, stage: str, keyword: str) -> list[str]:
+    return [args for kw, args in stages(text)[stage] if kw == keyword]
+
+
+def env(text: str, stage: str) -> dict[str, str]:
+    pairs = {}
+    for args in instructions(text, stage, "ENV"):
+        for key, value in re.findall(r'(\w+)=("[^"]*"|\S+)', args):
+            pairs[key] = value.strip('"')
+    return pairs
+
+
+def labels(text: str) -> dict[str, str]:
+    (args,) = instructions(text, "runtime", "LABEL")
+    return dict(re.findall(r'([\w.-]+)="([^"]*)"', args))
+
+
+def build_run(text: str) -> str:
+    (run,) = [r for r in instructions(text, "builder", "RUN") if "cargo install" in r]
+    return run
+
+
+def test_committed_dockerfile_is_the_output_for_the_default_settings():
+    committed = (ROOT / "docker" / "Dockerfile").read_text()
+    assert committed == render_dockerfile(cuda_settings()), f"docker/Dockerfile is stale: run `{REGENERATE}`"
+
+
+def test_rendering_is_pure():
+    assert render_dockerfile(cuda_settings()) == render_dockerfile(cuda_settings())
+
+
+@pytest.mark.parametrize("settings", [cuda_settings(), cpu_settings()], ids=["cuda", "cpu"])
+def test_hadolint_is_clean(settings, tmp_path):
+    path = tmp_path / "Dockerfile"
+    path.write_text(render_dockerfile(settings))
+    result = subprocess.run([str(HADOLINT), "--format", "json", str(path)], capture_output=True, text=True)
+    assert json.loads(result.stdout or "[]") == [], result.stdout
+    assert result.returncode == 0
+
+
+def test_cuda_builder_is_the_devel_image_with_the_rust_toolchain_copied_in():
+    text = render_dockerfile(cuda_settings())
+    assert list(stages(text)) == ["rust", "builder", "runtime"]
+    assert stages(text)["rust"][0] == ("FROM", "rust:1.88-slim-bookworm AS rust")
+    assert stages(text)["builder"][0] == ("FROM", "nvidia/cuda:12.4.1-devel-ubuntu22.04 AS builder")
+    copies = instructions(text, "builder", "COPY")
+    assert "--from=rust /usr/local/cargo /usr/local/cargo" in copies
+    assert "--from=rust /usr/local/rustup /usr/local/rustup" in copies
+    (apt,) = [r for r in instructions(text, "builder", "RUN") if "apt-get install" in r]
+    for package in ("cmake", "clang", "libclang-dev", "build-essential"):
+        assert f" {package} " in apt
+
+
+def test_cuda_build_gets_llama_cuda_and_the_configured_architectures():
+    text = render_dockerfile(cuda_settings(cudaArchitectures=["75", "86"]))
+    builder = instructions(text, "builder", "ARG")
+    assert "CARGO_FEATURES=huggingface,llama-cuda" in builder
+    assert 'CUDA_ARCHITECTURES="75;86"' in builder
+    assert env(text, "builder")["CMAKE_CUDA_ARCHITECTURES"] == "${CUDA_ARCHITECTURES}"
+    assert env(text, "builder")["CUDA_PATH"] == "/usr/local/cuda"
+    run = build_run(text)
+    assert '--no-default-features --features "${CARGO_FEATURES}"' in run
+    assert 'test "${ACCELERATOR}" = cuda' in run
+
+
+def test_no_native_cpu_code():
+    for settings in (cuda_settings(), cpu_settings()):
+        text = render_dockerfile(settings)
+        assert "native" not in text.replace("GGML_NATIVE", "")
+        builder_env = env(text, "builder")
+        # llama.cpp keeps -march=native unless SOURCE_DATE_EPOCH is in the environment.
+        assert "SOURCE_DATE_EPOCH" in builder_env
+        assert builder_env["CFLAGS"] == builder_env["CXXFLAGS"] == "-march=x86-64-v3"
+
+
+def test_parallelism_is_bounded_by_build_jobs():
+    run = build_run(render_dockerfile(cuda_settings(buildJobs=3)))
+    assert "taskset --cpu-list 0-2 cargo install" in run
+    assert "--jobs 3" in run
+
+
+def test_cargo_install_is_locked_with_cache_mounts():
+    run = build_run(render_dockerfile(cuda_settings()))
+    assert "cargo install --locked --path ." in run
+    for target in ("/usr/local/cargo/registry", "/usr/local/cargo/git", "/src/target"):
+        assert re.search(rf"--mount=type=cache,id=[\w-]+,target={target} ", run), target
+
+
+def test_crate_source_is_downloaded_and_checked_against_its_sha256():
+    text = render_dockerfile(cuda_settings())
+    (fetch,) = [r for r in instructions(text, "builder", "RUN") if "shimmy.crate" in r]
+    assert "https://static.crates.io/crates/shimmy/shimmy-${SHIMMY_VERSION}.crate" in fetch
+    # sha256sum -c wants two spaces between checksum and file: check the raw text.
+    assert f'echo "{SHIMMY_CRATE_SHA256["1.9.0"]}  /tmp/shimmy.crate" | sha256sum -c -' in text
+    assert 'grep -qx "version = \\"${SHIMMY_VERSION}\\"" Cargo.toml' in fetch
+    # Not the registry install, which crates.io refuses for the yanked 1.9.0.
+    assert "cargo install shimmy" not in text
+
+
+def test_git_source_is_cloned_at_the_ref():
+    settings = cuda_settings(shimmySource="git", shimmyGitRef="archive/llama-cpp-era-v1.9.0")
+    text = render_dockerfile(settings)
+    (fetch,) = [r for r in instructions(text, "builder", "RUN") if "git clone" in r]
+    url = "https://github.com/Michael-A-Kuykendall/shimmy.git"
+    assert f"git clone --depth 1 --branch archive/llama-cpp-era-v1.9.0 {url} ." in fetch
+    assert labels(text)["org.opencontainers.image.revision"] == "archive/llama-cpp-era-v1.9.0"
+    assert labels(text)["org.opencontainers.image.source"] == url
+    assert "static.crates.io" not in text
+
+
+def test_cuda_runtime_is_slim_non_root_and_asks_for_compute_and_utility():
+    text = render_dockerfile(cuda_settings())
+    runtime = stages(text)["runtime"]
+    assert runtime[0] == ("FROM", "debian:bookworm-slim AS runtime")
+    # Only the binary: cudart/cuBLAS are static, libcuda.so.1 comes from the node.
+    assert [kw for kw, _ in runtime if kw in ("RUN", "ADD")] == []
+    assert instructions(text, "runtime", "COPY") == [
+        "--from=builder /opt/shimmy/bin/shimmy /usr/local/bin/shimmy"
+    ]
+    assert env(text, "runtime") == {
+        "NVIDIA_VISIBLE_DEVICES": "all",
+        "NVIDIA_DRIVER_CAPABILITIES": "compute,utility",
+    }
+    (user,) = instructions(text, "runtime", "USER")
+    uid, gid = user.split(":")
+    assert int(uid) > 0 and int(gid) > 0
+    assert instructions(text, "runtime", "ENTRYPOINT") == ['["shimmy"]']
+    assert runtime[-1][0] == "ENTRYPOINT"
+
+
+def test_cuda_labels_name_version_features_cuda_and_architectures():
+    text = render_dockerfile(cuda_settings(cudaArchitectures=["75", "89"]))
+    found = labels(text)
+    assert found["org.opencontainers.image.version"] == "${SHIMMY_VERSION}"
+    assert found["io.shimmy-gpu.accelerator"] == "${ACCELERATOR}"
+    assert found["io.shimmy-gpu.cargo-features"] == "${CARGO_FEATURES}"
+    assert found["io.shimmy-gpu.cuda-version"] == "12.4.1"
+    assert found["io.shimmy-gpu.cuda-architectures"] == "${CUDA_ARCHITECTURES}"
+    # The labels expand ARGs the runtime stage declares with the rendered values.
+    runtime_args = instructions(text, "runtime", "ARG")
+    assert runtime_args == instructions(text, "builder", "ARG")
+    assert {"ACCELERATOR=cuda", "SHIMMY_VERSION=1.9.0", 'CUDA_ARCHITECTURES="75;89"'} <= set(runtime_args)
+
+
+def test_cpu_profile_has_the_same_shape_without_cuda():
+    text = render_dockerfile(cpu_settings())
+    assert list(stages(text)) == ["rust", "builder", "runtime"]
+    assert stages(text)["builder"][0] == ("FROM", "debian:bookworm AS builder")
+    assert "CARGO_FEATURES=huggingface,llama" in instructions(text, "builder", "ARG")
+    assert 'test "${ACCELERATOR}" = cpu' in build_run(text)
+    assert "cuda" not in text.lower().replace("llama-cuda", "")
+    assert "NVIDIA" not in text
+    assert not [k for k in labels(text) if "cuda" in k]
+    assert labels(text)["org.opencontainers.image.description"].endswith("built for CPU only")
+    assert instructions(text, "runtime", "ENTRYPOINT") == ['["shimmy"]']
+    assert instructions(text, "runtime", "USER") == instructions(
+        render_dockerfile(cuda_settings()), "runtime", "USER"
+    )
+
+
+def test_base_image_overrides_reach_every_stage():
+    settings = cpu_settings(
+        builderImage="127.0.0.1:5000/base/builder:bookworm",
+        rustImage="127.0.0.1:5000/base/rust:1.95.0",
+        runtimeImage="127.0.0.1:5000/base/runtime:bookworm",
+    )
+    text = render_dockerfile(settings)
+    assert [s[0][1] for s in stages(text).values()] == [
+        "127.0.0.1:5000/base/rust:1.95.0 AS rust",
+        "127.0.0.1:5000/base/builder:bookworm AS builder",
+        "127.0.0.1:5000/base/runtime:bookworm AS runtime",
+    ]
+    assert labels(text)["org.opencontainers.image.base.name"] == "127.0.0.1:5000/base/runtime:bookworm"
+
+
+def test_arm64_keeps_the_build_scripts_own_cpu_baseline():
+    settings = replace(cuda_settings(), platform="linux/arm64")
+    builder_env = env(render_dockerfile(settings), "builder")
+    assert "CFLAGS" not in builder_env
+    assert "SOURCE_DATE_EPOCH" in builder_env
