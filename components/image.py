@@ -39,12 +39,14 @@ def build_args(build: BuildSettings) -> dict[str, str]:
     explicitly puts them in the Image's inputs, where the policy pack checks them (llama-cuda,
     CUDA architectures, a shimmy version that still has CUDA).
     """
-    return {
+    args = {
         "ACCELERATOR": build.accelerator,
         "SHIMMY_VERSION": build.shimmy.version,
         "CARGO_FEATURES": ",".join(build.shimmy.features),
-        "CUDA_ARCHITECTURES": ";".join(build.cuda_architectures),
     }
+    if build.accelerator == "cuda":
+        args["CUDA_ARCHITECTURES"] = ";".join(build.cuda_architectures)
+    return args
 
 
 @dataclass(frozen=True)

@@ -8,6 +8,7 @@ from components.image import write_dockerfile
 from tests.program import ROOT, Program, run_program, stack_config
 
 IMAGE = "docker:index/image:Image"
+SECRET_SIGNATURE = "4dabf18193072939515e22adb298388d"
 
 
 def built_dockerfile(program: Program) -> str:
@@ -40,10 +41,13 @@ def test_image_name_carries_registry_repository_and_derived_tag():
     assert name == "registry.gpu-platform.internal/ml/shimmy:1.9.0-cuda12.4.1-sm75"
 
 
-def test_registry_login_only_with_a_username():
+def test_registry_login_only_with_a_username_and_as_a_secret():
     assert "registry" not in run_program("prod").one(IMAGE).props
     image = run_program("prod", {"registryUsername": "ci", "registryPassword": "s3cret"}).one(IMAGE)
-    assert image.props["registry"] == {
+    registry = image.props["registry"]
+    # The engine receives the credentials wrapped as a secret (Pulumi's secret signature).
+    assert registry[SECRET_SIGNATURE] == "1b47061264138c4ac30d75fd1eb44270"
+    assert registry["value"] == {
         "server": "registry.gpu-platform.internal",
         "username": "ci",
         "password": "s3cret",

@@ -101,7 +101,7 @@ def test_exports(program):
     exports = program.exports
     assert exports["commandLine"].startswith("shimmy serve --bind 0.0.0.0:")
     assert exports["url"].endswith(
-        f".svc.cluster.local:{program.one(SERVICE).props['spec']['ports'][0]['port']}"
+        f".svc.cluster.local:{int(program.one(SERVICE).props['spec']['ports'][0]['port'])}"
     )
     assert "/api/generate" in exports["smokeTest"]
     assert exports["namespace"] == program.one("kubernetes:core/v1:Namespace").props["metadata"]["name"]
