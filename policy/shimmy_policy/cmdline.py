@@ -20,7 +20,7 @@ VALUE_FLAGS = frozenset({"--model-dirs", "--gpu-backend", "--n-cpu-moe", "--bind
 # Subcommands that run and exit: a container running one of these is a tool, not the server.
 TOOL_SUBCOMMANDS = frozenset({"list", "discover", "probe", "bench", "generate", "gpu-info", "init"})
 SHELLS = frozenset({"sh", "bash", "ash", "dash", "zsh"})
-SHELL_OPERATORS = frozenset({"&&", "||", ";", "|", "&"})
+SHELL_OPERATORS = frozenset({"&&", "||", ";", "|", "&", ";;", "(", ")", ">", ">>", "<"})
 _K8S_VAR = re.compile(r"\$\(([A-Za-z_][A-Za-z0-9_]*)\)")
 _SHELL_VAR = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}|\$([A-Za-z_][A-Za-z0-9_]*)")
 
@@ -78,9 +78,11 @@ def _runs(token: str, executables: Collection[str]) -> bool:
 
 
 def _script_tokens(script: str, env: Mapping[str, str], executables: Collection[str]) -> tuple[str, ...]:
+    lexer = shlex.shlex(_expand_shell(script, env), posix=True, punctuation_chars=True)
+    lexer.whitespace_split = True  # operators (`;`, `&&`) still split off as their own words
     try:
-        words = shlex.split(_expand_shell(script, env))
-    except ValueError:
+        words = list(lexer)
+    except ValueError:  # unbalanced quotes: the shell would fail too
         return ()
     for i, word in enumerate(words):
         if _runs(word, executables):

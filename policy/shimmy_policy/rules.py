@@ -890,9 +890,7 @@ RULES: tuple[Rule, ...] = (
         check=_per_container(_image_digest),
         schema={
             **RECOGNITION_SCHEMA,
-            "requireDigest": _flag(
-                "false: accept a tag other than latest (and make the rule advisory per stack).", True
-            ),
+            "requireDigest": _flag("false: also accept an image by a tag other than latest.", True),
         },
     ),
     Rule(
