@@ -255,8 +255,8 @@ def _remediate_containers(
 
 
 def _fix_gpu_resource(w: Workload, c: Container, wire: dict[str, Any], config: Mapping[str, Any]) -> bool:
-    findings, name, count = _gpu_problems(w.describe(c), c, config["resourceNames"])
-    if any(f.deferred for f in findings) or holds_secret(wire.get("resources")):
+    _, name, count = _gpu_problems(w.describe(c), c, config["resourceNames"])
+    if holds_secret(wire.get("resources")):
         return False
     resources = copy.deepcopy(mapping(wire.get("resources")))
     resources = {**resources, "limits": {**mapping(resources.get("limits")), name: str(count)}}
@@ -338,9 +338,7 @@ def without_flag(tokens: list[Any], flag: str) -> list[Any]:
 def _fix_gpu_backend(w: Workload, c: Container, wire: dict[str, Any], config: Mapping[str, Any]) -> bool:
     if c.run.editable is None or c.run.unknown:
         return False  # a shell script or the image's CMD: not safely rewritable
-    lines = {
-        key: without_flag(list(reveal(items(wire.get(key)))), "--gpu-backend") for key in ("command", "args")
-    }
+    lines = {key: without_flag(items(reveal(wire.get(key))), "--gpu-backend") for key in ("command", "args")}
     lines[c.run.editable] += ["--gpu-backend", "cuda"]
     for key, tokens in lines.items():
         if tokens or key in wire:
@@ -1000,16 +998,3 @@ def evaluate_stack(
         for f in rule.check_stack(resources, rule_config(rule, pack_config)):
             findings.append(replace(f, rule=rule.name))
     return findings
-
-
-def remediate(
-    resource_type: str, name: str, props: Mapping[str, Any], pack_config: Mapping[str, Any] | None = None
-) -> dict[str, Any] | None:
-    """What the engine would get back with every remediable rule at `remediate`: new props or None."""
-    current, changed = dict(props), False
-    for rule in RULES:
-        if rule.remediate is not None:
-            fixed = rule.remediate(resource_type, name, current, rule_config(rule, pack_config))
-            if fixed is not None:
-                current, changed = fixed, True
-    return current if changed else None

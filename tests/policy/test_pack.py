@@ -2,11 +2,12 @@
 
 import copy
 
+import pytest
 from pulumi.runtime import proto
 from shimmy_policy.props import UNKNOWN, secret
 from shimmy_policy.rules import RULES
 
-from tests.policy.corpus import DIGEST
+from tests.policy.corpus import DIGEST, MISCONFIGURED
 from tests.policy.engine import analyze, analyze_stack, analyzer, remediate
 
 DEPLOYMENT = "kubernetes:apps/v1:Deployment"
@@ -177,6 +178,13 @@ def test_remediation_moves_a_gpu_from_requests_and_keeps_secrets_and_unknowns():
     assert [(d.policy, d.level) for d in got] == [("image-digest", "advisory")]
 
 
+def test_remediation_keeps_secret_args_secret():
+    args = ["serve", "--bind", "0.0.0.0:8081", "--model-path", "/models/a.gguf"]
+    fixed_by, fixed = remediate(analyzer(REMEDIATE), DEPLOYMENT, "shimmy", deployment(args=secret(args)))
+    assert fixed_by == ["gpu-backend-flag"]
+    assert container(fixed)["args"] == secret([*args, "--gpu-backend", "cuda"])
+
+
 def test_remediation_leaves_a_shell_script_alone_and_the_violation_stays_mandatory():
     script = ["/bin/sh", "-c", "exec shimmy serve --bind 0.0.0.0:8081 --model-path /models/a.gguf"]
     bad = deployment(command=script, args=[])
@@ -221,3 +229,22 @@ def test_stack_rule_defers_a_selector_unknown_at_preview():
         analyzer(), [(DEPLOYMENT, "shimmy", deployment()), ("kubernetes:core/v1:Service", "s", svc)]
     )
     assert pending.level == "advisory" and "checked at update" in pending.message
+
+
+REMEDIABLE = [
+    c
+    for c in MISCONFIGURED
+    if {rule for rule, _ in c.expected} <= set(REMEDIATE) and c.id != "shell-wrapper-without-backend"
+]
+
+
+@pytest.mark.parametrize("case", REMEDIABLE, ids=lambda c: c.id)
+def test_remediated_corpus_workload_passes_every_mandatory_rule(case):
+    type_, name, props = case.resource()
+    fixed_by, fixed = remediate(analyzer(REMEDIATE), type_, name, props)
+    assert set(fixed_by) == {rule for rule, _ in case.expected}
+    assert [d for d in analyze(analyzer(), type_, name, fixed) if d.level == "mandatory"] == []
+
+
+def test_most_of_the_corpus_is_remediable():
+    assert len(REMEDIABLE) >= 10
