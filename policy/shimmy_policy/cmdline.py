@@ -21,6 +21,8 @@ VALUE_FLAGS = frozenset({"--model-dirs", "--gpu-backend", "--n-cpu-moe", "--bind
 TOOL_SUBCOMMANDS = frozenset({"list", "discover", "probe", "bench", "generate", "gpu-info", "init"})
 SHELLS = frozenset({"sh", "bash", "ash", "dash", "zsh"})
 SHELL_OPERATORS = frozenset({"&&", "||", ";", "|", "&", ";;", "(", ")", ">", ">>", "<"})
+# Words that run the next word as the command (`exec shimmy serve`).
+PREFIXES = frozenset({"exec", "nohup", "env", "time"})
 _K8S_VAR = re.compile(r"\$\(([A-Za-z_][A-Za-z0-9_]*)\)")
 _SHELL_VAR = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}|\$([A-Za-z_][A-Za-z0-9_]*)")
 
@@ -77,19 +79,32 @@ def _runs(token: str, executables: Collection[str]) -> bool:
     return PurePosixPath(token).name in executables
 
 
-def _script_tokens(script: str, env: Mapping[str, str], executables: Collection[str]) -> tuple[str, ...]:
+def _script_words(script: str, env: Mapping[str, str]) -> list[str]:
     lexer = shlex.shlex(_expand_shell(script, env), posix=True, punctuation_chars=True)
     lexer.whitespace_split = True  # operators (`;`, `&&`) still split off as their own words
     try:
-        words = list(lexer)
+        return list(lexer)
     except ValueError:  # unbalanced quotes: the shell would fail too
-        return ()
+        return []
+
+
+def _script_start(words: list[str], executables: Collection[str]) -> int | None:
+    """Index after the first word that runs one of `executables` in command position."""
     for i, word in enumerate(words):
-        if _runs(word, executables):
-            rest = words[i + 1 :]
-            end = next((j for j, w in enumerate(rest) if w in SHELL_OPERATORS), len(rest))
-            return tuple(rest[:end])
-    return ()
+        in_command_position = i == 0 or words[i - 1] in SHELL_OPERATORS or words[i - 1] in PREFIXES
+        if in_command_position and _runs(word, executables):
+            return i + 1
+    return None
+
+
+def _script_tokens(script: str, env: Mapping[str, str], executables: Collection[str]) -> tuple[str, ...]:
+    words = _script_words(script, env)
+    start = _script_start(words, executables)
+    if start is None:
+        return ()
+    rest = words[start:]
+    end = next((j for j, w in enumerate(rest) if w in SHELL_OPERATORS), len(rest))
+    return tuple(rest[:end])
 
 
 def shell_script(command: list[str], args: list[str]) -> str | None:
@@ -109,8 +124,10 @@ def runs_executable(
     """Whether the command line names one of `executables` (directly or inside `sh -c`)."""
     script = shell_script(command, args)
     if script is not None:
-        return any(_runs(word, executables) for word in _expand_shell(script, env).split())
-    return any(_runs(token, executables) for token in [*command, *args])
+        return _script_start(_script_words(script, env), executables) is not None
+    if not command:
+        return bool(args) and _runs(args[0], executables)
+    return any(_runs(token, executables) for token in command)
 
 
 def invocation(
@@ -127,9 +144,8 @@ def invocation(
         if args and _runs(args[0], executables):
             return Invocation(tuple(args[1:]), "args", unknown)
         return Invocation(tuple(args), "args" if args else None, unknown)
-    line = [*command, *args]
-    start = next((i + 1 for i, t in enumerate(line) if _runs(t, executables)), None)
+    start = next((i + 1 for i, t in enumerate(command) if _runs(t, executables)), None)
     if start is None:
         # A wrapper entrypoint that hands its arguments on: shimmy sees what follows it.
-        return Invocation(tuple(line[1:]), "args" if args else None, unknown)
-    return Invocation(tuple(line[start:]), "args" if args else "command", unknown)
+        return Invocation(tuple([*command[1:], *args]), "args" if args else None, unknown)
+    return Invocation(tuple([*command[start:], *args]), "args" if args else "command", unknown)

@@ -33,6 +33,19 @@ def test_the_arguments_shimmy_receives(command, args, tokens, editable):
     assert (run.tokens, run.editable) == (tokens, editable)
 
 
+@pytest.mark.parametrize(
+    ("command", "args"),
+    [
+        (["python", "serve.py"], ["--weights", "/opt/shimmy"]),
+        ([], ["--config", "/etc/shimmy"]),
+        (["sh", "-c", "cat /etc/shimmy && python serve.py"], []),
+    ],
+)
+def test_a_path_named_shimmy_does_not_make_a_container_shimmy(command, args):
+    props = deployment(name="app", image="registry.example.com/app@" + DIGEST, command=command, args=args)
+    assert workload(DEPLOYMENT, "r", props, Recognition()).shimmy == ()
+
+
 def test_flags_in_both_forms_and_the_subcommand_after_global_flags():
     run = invocation(
         [], ["--gpu-backend", "cuda", "--model-dirs", "/a;/b", "serve", "--bind=[::]:1"], {}, {"shimmy"}
