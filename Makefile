@@ -4,7 +4,7 @@ export SHIMMY_GPU_CACHE ?= $(HOME)/.cache/shimmy-gpu
 VENV := .venv
 PY := $(VENV)/bin/python
 
-.PHONY: setup up test lint unit
+.PHONY: setup up test lint unit image
 
 setup:
 	bash scripts/setup.sh
@@ -17,6 +17,10 @@ lint: setup
 	$(VENV)/bin/ruff format --check .
 
 unit: setup
-	$(PY) -m pytest -q tests
+	$(PY) -m pytest -q tests --ignore=tests/image
 
-test: lint unit
+# The real image: build (BuildKit), push to 127.0.0.1:5000, pull by digest, serve a real model.
+image: setup
+	$(PY) -m pytest -q tests/image
+
+test: lint unit image

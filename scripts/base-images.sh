@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # Base images made here, since no image registry is reachable: debootstrap + `docker import`.
 #
-#   scripts/base-images.sh          # make what is missing, push it, print the config keys
+#   scripts/base-images.sh [cpu|cuda]   # make what is missing, push it, print the config keys
 #
 # - runtime: Debian bookworm minbase without docs/locales/apt lists (the debian:bookworm-slim role)
 # - builder: runtime + compilers, cmake, clang/libclang for bindgen, curl, git (the cpu builder),
 #            trusting this machine's extra CAs (/usr/local/share/ca-certificates)
+# - cuda-builder (with `cuda`): Debian trixie + its non-free CUDA 12.4.1 toolkit, same tools
 # - rust:    only /usr/local/cargo + /usr/local/rustup, laid out like the official rust image, with
 #            the Rust toolchain of this machine (rustup's 1.95.0); the Dockerfile copies both folders
 #
@@ -27,53 +28,88 @@ RUSTUP_BIN="${CARGO_HOME:-$HOME/.cargo}/bin/rustup"
 RUNTIME_IMAGE="$REGISTRY/shimmy-base/runtime:$SUITE"
 BUILDER_IMAGE="$REGISTRY/shimmy-base/builder:$SUITE"
 RUST_IMAGE="$REGISTRY/shimmy-base/rust:${RUST_TOOLCHAIN%%-*}"
+TRIXIE_IMAGE="$REGISTRY/shimmy-base/runtime:trixie"
+CUDA_BUILDER_IMAGE="$REGISTRY/shimmy-base/cuda-builder:trixie-12.4.1"
+BUILD_PACKAGES="build-essential cmake clang libclang-dev pkg-config ca-certificates curl git"
 
 log() { echo "base-images: $*" >&2; }
 have() { "$DOCKER" image inspect "$1" >/dev/null 2>&1; }
 
-runtime() {
-    have "$RUNTIME_IMAGE" && return 0
+debian_image() {
+    local suite=$1 image=$2
+    have "$image" && return 0
     command -v debootstrap >/dev/null || {
         apt-get update -qq
         DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends debootstrap >/dev/null
     }
-    local root="$WORK/rootfs-$SUITE"
+    local root="$WORK/rootfs-$suite"
     if [[ ! -f "$root/.complete" ]]; then
-        log "debootstrap $SUITE (minbase) into $root"
+        log "debootstrap $suite (minbase) into $root"
         rm -rf "$root"
         mkdir -p "$root"
-        nice -n 10 debootstrap --variant=minbase "$SUITE" "$root" "$MIRROR" >"$WORK/debootstrap.log" 2>&1 ||
-            { tail -n 30 "$WORK/debootstrap.log" >&2; exit 1; }
+        nice -n 10 debootstrap --variant=minbase "$suite" "$root" "$MIRROR" >"$WORK/debootstrap-$suite.log" 2>&1 ||
+            { tail -n 30 "$WORK/debootstrap-$suite.log" >&2; exit 1; }
         # What slim images leave out; apt still works (`apt-get update` restores the lists).
         rm -rf "$root"/usr/share/{doc,man,info,locale}/* "$root"/var/lib/apt/lists/* \
             "$root"/var/cache/apt/*.bin "$root"/var/cache/apt/archives/*.deb "$root"/var/log/*
-        echo "deb $MIRROR $SUITE main" >"$root/etc/apt/sources.list"
+        echo "deb $MIRROR $suite main" >"$root/etc/apt/sources.list"
         touch "$root/.complete"
     fi
-    log "importing $RUNTIME_IMAGE"
+    log "importing $image"
     tar -C "$root" --exclude=./.complete --numeric-owner -c . |
-        "$DOCKER" import --change 'CMD ["bash"]' - "$RUNTIME_IMAGE" >/dev/null
+        "$DOCKER" import --change 'CMD ["bash"]' - "$image" >/dev/null
+}
+
+# Builds $2 from the Dockerfile text on stdin, in a context holding this machine's extra trust
+# anchors as ca/ (here: the TLS-inspecting egress proxy's CA). Only builders get them, so that their
+# curl and cargo reach crates.io as the host does; the runtime base makes no outbound TLS.
+build_with_ca() {
+    local name=$1 image=$2
+    local context="$WORK/context-$name"
+    rm -rf "$context"
+    mkdir -p "$context/ca"
+    cp /usr/local/share/ca-certificates/*.crt "$context/ca/" 2>/dev/null || true
+    cat >"$context/Dockerfile"
+    nice -n 10 "$DOCKER" build -q -t "$image" "$context" >/dev/null
 }
 
 builder() {
     have "$BUILDER_IMAGE" && return 0
     log "building $BUILDER_IMAGE from $RUNTIME_IMAGE"
-    # This machine's extra trust anchors (here: the TLS-inspecting egress proxy's CA) go into the
-    # builder only, so that its curl and cargo reach crates.io as the host does. The runtime base
-    # makes no outbound TLS and stays without them.
-    local context="$WORK/builder-context"
-    rm -rf "$context"
-    mkdir -p "$context/ca"
-    cp /usr/local/share/ca-certificates/*.crt "$context/ca/" 2>/dev/null || true
-    cat >"$context/Dockerfile" <<EOF
+    build_with_ca builder "$BUILDER_IMAGE" <<EOF
 FROM $RUNTIME_IMAGE
 COPY ca/ /usr/local/share/ca-certificates/
 RUN apt-get update \\
- && apt-get install -y --no-install-recommends build-essential cmake clang libclang-dev \\
-      pkg-config ca-certificates curl git \\
+ && apt-get install -y --no-install-recommends $BUILD_PACKAGES \\
  && rm -rf /var/lib/apt/lists/*
 EOF
-    nice -n 10 "$DOCKER" build -q -t "$BUILDER_IMAGE" "$context" >/dev/null
+}
+
+# The cuda builder: Debian trixie's non-free CUDA 12.4.1 toolkit (nvcc, static cudart/cuBLAS/
+# cuBLASLt, the libcuda stub), laid out under /usr/local/cuda as in NVIDIA's devel images, which is
+# where the generated Dockerfile (CUDA_PATH) and shimmy's build script look.
+cuda_builder() {
+    have "$CUDA_BUILDER_IMAGE" && return 0
+    debian_image trixie "$TRIXIE_IMAGE"
+    log "building $CUDA_BUILDER_IMAGE from $TRIXIE_IMAGE (downloads the CUDA toolkit, ~3 GB)"
+    build_with_ca cuda-builder "$CUDA_BUILDER_IMAGE" <<EOF
+FROM $TRIXIE_IMAGE
+COPY ca/ /usr/local/share/ca-certificates/
+RUN echo "deb $MIRROR trixie main contrib non-free" >/etc/apt/sources.list \\
+ && apt-get update \\
+ && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \\
+      $BUILD_PACKAGES nvidia-cuda-toolkit \\
+ && rm -rf /var/lib/apt/lists/* \\
+ && mkdir -p /usr/local/cuda \\
+ && ln -s /usr/lib/nvidia-cuda-toolkit/bin /usr/local/cuda/bin \\
+ && ln -s /usr/lib/cuda/include /usr/local/cuda/include \\
+ && ln -s /usr/lib/cuda/nvvm /usr/local/cuda/nvvm \\
+ && ln -s /usr/lib/x86_64-linux-gnu /usr/local/cuda/lib64 \\
+ && test -f /usr/local/cuda/lib64/libcudart_static.a \\
+ && test -f /usr/local/cuda/lib64/libcublas_static.a \\
+ && test -f /usr/local/cuda/lib64/stubs/libcuda.so \\
+ && nvcc --version
+EOF
 }
 
 rust() {
@@ -103,14 +139,27 @@ rust() {
 }
 
 mkdir -p "$WORK"
-runtime
-builder
+debian_image "$SUITE" "$RUNTIME_IMAGE"
 rust
-for image in "$RUNTIME_IMAGE" "$BUILDER_IMAGE" "$RUST_IMAGE"; do
+case "${1:-cpu}" in
+cpu)
+    builder
+    BUILDER=$BUILDER_IMAGE
+    ;;
+cuda)
+    cuda_builder
+    BUILDER=$CUDA_BUILDER_IMAGE
+    ;;
+*)
+    echo "usage: $0 [cpu|cuda]" >&2
+    exit 2
+    ;;
+esac
+for image in "$RUNTIME_IMAGE" "$BUILDER" "$RUST_IMAGE"; do
     "$DOCKER" push -q "$image" >/dev/null
 done
 cat <<EOF
-builderImage: $BUILDER_IMAGE
+builderImage: $BUILDER
 rustImage: $RUST_IMAGE
 runtimeImage: $RUNTIME_IMAGE
 EOF

