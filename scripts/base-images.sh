@@ -144,22 +144,23 @@ rust
 case "${1:-cpu}" in
 cpu)
     builder
-    BUILDER=$BUILDER_IMAGE
+    BUILDER=$BUILDER_IMAGE RUNTIME=$RUNTIME_IMAGE
     ;;
 cuda)
     cuda_builder
-    BUILDER=$CUDA_BUILDER_IMAGE
+    # A binary links against its builder's glibc: trixie-built needs a trixie runtime.
+    BUILDER=$CUDA_BUILDER_IMAGE RUNTIME=$TRIXIE_IMAGE
     ;;
 *)
     echo "usage: $0 [cpu|cuda]" >&2
     exit 2
     ;;
 esac
-for image in "$RUNTIME_IMAGE" "$BUILDER" "$RUST_IMAGE"; do
+for image in "$RUNTIME" "$BUILDER" "$RUST_IMAGE"; do
     "$DOCKER" push -q "$image" >/dev/null
 done
 cat <<EOF
 builderImage: $BUILDER
 rustImage: $RUST_IMAGE
-runtimeImage: $RUNTIME_IMAGE
+runtimeImage: $RUNTIME
 EOF

@@ -21,7 +21,7 @@ def deployed():
     base_images = harness.start_engine()
     model = harness.model_file()
     settings = harness.local_settings(base_images, model)
-    harness.build(settings, harness.write_dockerfile(settings))
+    harness.build(settings, harness.write_dockerfile(settings), settings.image.name)
     ref = harness.push(settings)
     harness.pull_fresh(ref, settings.image.name)
     server = harness.run(settings, ref, model)
