@@ -226,7 +226,8 @@ def parse_preview(text: str, stack: str = "") -> Preview:
         ]
         summary = document.get("changeSummary") or {}
     else:
-        events = [json.loads(line) for line in text.splitlines() if line.strip()]
+        # Each event is one line of JSON; anything else on stdout (a stray banner) is not an event.
+        events = [json.loads(line) for line in text.splitlines() if line.startswith("{")]
         steps = _event_steps(events)
         for event in events:
             if policy := event.get("policyEvent"):

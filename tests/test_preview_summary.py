@@ -1,8 +1,11 @@
 """scripts/preview_summary.py: the Markdown a reviewer reads, from `pulumi preview --json`."""
 
 import json
+import re
+from pathlib import Path
 
 import pytest
+import yaml
 
 from scripts import preview_summary as ps
 
@@ -87,3 +90,62 @@ def test_markdown_escapes_table_cells():
     assert "| advisory | `p` (pack) | (stack) | a \\| b<br>c |" in markdown
     assert "No resource changes." in markdown
     assert "failed" not in markdown
+
+
+# --- The workflows that run the preview, and docs/ci.md, which describes them --------------------------
+
+ROOT = Path(__file__).resolve().parent.parent
+WORKFLOWS = sorted((ROOT / ".github" / "workflows").glob("*.yml"))
+CI_DOC = (ROOT / "docs" / "ci.md").read_text()
+USES = re.compile(r"uses:\s*([\w.-]+/[\w.-]+)@(\S+)(?:\s*#\s*(\S+))?")
+
+
+def test_every_action_is_pinned_to_a_commit_and_docs_name_its_version():
+    pins = [m.groups() for path in WORKFLOWS for m in USES.finditer(path.read_text())]
+    assert pins
+    for action, ref, version in pins:
+        assert re.fullmatch(r"[0-9a-f]{40}", ref), f"{action}@{ref} is not pinned to a commit"
+        assert version, f"{action}@{ref} has no version comment"
+        assert f"`{action}` {version}" in " ".join(CI_DOC.split()), f"docs/ci.md misses {action} {version}"
+
+
+def test_docs_name_every_secret_and_variable_the_workflows_read():
+    read = {name for path in WORKFLOWS for name in re.findall(r"(?:secrets|vars)\.(\w+)", path.read_text())}
+    assert {"PULUMI_BACKEND_URL", "PULUMI_CONFIG_PASSPHRASE", "REGISTRY_PASSWORD"} <= read
+    assert sorted(name for name in read if f"`{name}`" not in CI_DOC) == []
+
+
+def test_workflows_grant_nothing_by_default_and_only_the_preview_comments():
+    for path in WORKFLOWS:
+        workflow = yaml.safe_load(path.read_text())
+        assert workflow["permissions"] == {}, path.name
+        for name, job in workflow["jobs"].items():
+            writes = {scope for scope, level in job.get("permissions", {}).items() if level == "write"}
+            assert writes == ({"pull-requests"} if (path.name, name) == ("preview.yml", "preview") else set())
+
+
+def _run_blocks() -> list[str]:
+    paths = [*WORKFLOWS, ROOT / ".github" / "actions" / "stack-credentials" / "action.yml"]
+    blocks = []
+    for path in paths:
+        document = yaml.safe_load(path.read_text())
+        jobs = document.get("jobs", {}).values() if "jobs" in document else [document["runs"]]
+        blocks += [step["run"] for job in jobs for step in job.get("steps", []) if "run" in step]
+    return blocks
+
+
+def test_workflows_preview_and_deploy_through_the_project_scripts_only():
+    runs = "\n".join(_run_blocks())
+    assert 'bash scripts/preview.sh "$STACK"' in runs
+    assert 'bash scripts/up.sh "$STACK"' in runs
+    assert "make setup" in runs
+    assert not re.search(r"pulumi (preview|up|destroy)\b", runs)
+
+
+def test_the_pr_comment_uses_the_pinned_cli_and_the_policy_pack():
+    pinned = re.search(r"^pulumi==(\S+)$", (ROOT / "requirements.txt").read_text(), re.M).group(1)
+    preview = yaml.safe_load((ROOT / ".github" / "workflows" / "preview.yml").read_text())
+    (comment,) = [s for s in preview["jobs"]["preview"]["steps"] if s.get("uses", "").startswith("pulumi/")]
+    assert comment["with"]["pulumi-version"] == pinned
+    assert comment["with"]["policyPacks"] == "policy"
+    assert comment["with"]["command"] == "preview"

@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# `pulumi preview` of one stack with the policy pack, as CI runs it. Keeps the engine's JSON events
+# in $PREVIEW_DIR/<stack>.json and writes their Markdown summary (scripts/preview_summary.py) to
+# $PREVIEW_DIR/<stack>.md, then exits with pulumi's status: a mandatory policy violation fails it,
+# and the summary says why.
+# Usage: scripts/preview.sh STACK [more `pulumi preview` flags]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+stack=${1:?usage: scripts/preview.sh STACK [pulumi preview flags]}
+shift
+# shellcheck source=scripts/pulumi-env.sh
+source scripts/pulumi-env.sh
+dir=${PREVIEW_DIR:-${SHIMMY_GPU_CACHE:-$HOME/.cache/shimmy-gpu}/preview}
+mkdir -p "$dir"
+
+policy=(--policy-pack policy)
+# A stack's policy config, where it has one (docs/policy.md), e.g. local relaxes the cpu rules.
+if [[ -f "policy/config/$stack.json" ]]; then
+  policy+=(--policy-pack-config "policy/config/$stack.json")
+fi
+
+# The streamed events carry the policy violations; the default --json digest leaves them out.
+status=0
+PULUMI_ENABLE_STREAMING_JSON_PREVIEW=true pulumi preview --stack "$stack" "${policy[@]}" \
+  --json --color never --non-interactive "$@" >"$dir/$stack.json" || status=$?
+python3 scripts/preview_summary.py "$dir/$stack.json" --stack "$stack" --output "$dir/$stack.md"
+cat "$dir/$stack.md"
+exit "$status"
