@@ -4,7 +4,7 @@ export SHIMMY_GPU_CACHE ?= $(HOME)/.cache/shimmy-gpu
 VENV := .venv
 PY := $(VENV)/bin/python
 
-.PHONY: setup up test lint unit image
+.PHONY: setup up test lint lint-workflows unit image
 
 setup:
 	bash scripts/setup.sh
@@ -12,9 +12,13 @@ setup:
 up: setup
 	bash scripts/up.sh
 
-lint: setup
+lint: setup lint-workflows
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+
+# actionlint on .github/workflows, built from its pinned Go module on first use.
+lint-workflows:
+	bash scripts/lint-workflows.sh
 
 unit: setup
 	$(PY) -m pytest -q tests --ignore=tests/image
