@@ -1,0 +1,84 @@
+#!/usr/bin/env bash
+# Finishes the CUDA shimmy binary on a machine with the CUDA toolkit but no Rust, from the bundle
+# that scripts/gpu/build-here.sh made: replays the binding crate's CMake configure and build of
+# llama.cpp (GGML_CUDA=ON, same flags and environment, SOURCE_DATE_EPOCH=0 so no -march=native),
+# then replays rustc's final link with the real libraries.
+#
+# The one difference from the Dockerfile's link: there, build.rs bundles llama.cpp's static
+# libraries and cudart_static/cublas_static/cublasLt_static/culibos into the binding crate's rlib
+# and the linker takes what it needs from that archive. Here the same archives are given to the
+# linker directly, in one --start-group/--end-group (the same search: an archive is rescanned until
+# nothing new resolves). libcuda.so.1 stays the only dynamic CUDA library. If the machine has no
+# ld.lld, GNU ld links instead of rustc's bundled rust-lld.
+#
+# Usage: scripts/gpu/build-on-device.sh BUNDLE_DIR WORK_DIR   (writes WORK_DIR/shimmy)
+set -euo pipefail
+bundle=$(realpath "$1")
+work=$(realpath -m "$2")
+cuda=${CUDA_HOME:-/usr/local/cuda}
+jobs=$(nproc)
+# shellcheck source=/dev/null
+source "$bundle/bundle.env"
+
+rm -rf "$work" && mkdir -p "$work/capture" "$work/src"
+tar -xzf "$bundle/llama-src.tar.gz" -C "$work/src"
+tar -xzf "$bundle/capture.tar.gz" -C "$work/capture"
+src=$work/src/$(basename "$LLAMA_SRC")
+old_prefix=$(sed -n 's/^-DCMAKE_INSTALL_PREFIX=//p' "$work/capture/cmake-configure.args")
+prefix=$work/out
+
+rewrite() { # map build-machine paths to this machine's
+    local a=$1
+    a=${a//"$old_prefix"/"$prefix"}
+    a=${a//"$LLAMA_SRC"/"$src"}
+    a=${a//"$FAKE_CUDA"/"$cuda"}
+    printf '%s' "$a"
+}
+
+# CMake, as build.rs ran it: same arguments and environment; the parallelism build.rs would set here.
+configure=()
+while IFS= read -r a; do
+    case $a in
+    -DCMAKE_BUILD_PARALLEL_LEVEL=*) configure+=("-DCMAKE_BUILD_PARALLEL_LEVEL=$jobs") ;;
+    *) configure+=("$(rewrite "$a")") ;;
+    esac
+done <"$work/capture/cmake-configure.args"
+while IFS= read -r line; do export "${line?}"; done <"$work/capture/cmake-configure.env"
+export CMAKE_BUILD_PARALLEL_LEVEL=$jobs CUDA_PATH=$cuda PATH=$cuda/bin:$PATH
+unset CMAKE_GENERATOR
+mkdir -p "$prefix/build"
+(cd "$prefix/build" && cmake "${configure[@]}")
+cmake --build "$prefix/build" --target install --config Release --parallel "$jobs"
+
+# The final link, as rustc issued it, with the archives build.rs would have bundled.
+native=("$prefix"/lib/*.a)
+[[ -d $prefix/lib64 ]] && native+=("$prefix"/lib64/*.a)
+for lib in cudart_static cublas_static cublasLt_static culibos; do
+    native+=("$cuda/lib64/lib$lib.a")
+done
+use_lld=$(command -v ld.lld >/dev/null && echo yes || echo no)
+link=()
+inserted=no
+while IFS= read -r a; do
+    case $a in
+    @IN@/*) link+=("$work/capture/link/inputs/${a#@IN@/}") ;;
+    @OUT@) link+=("$work/shimmy") ;;
+    -B*/gcc-ld) ;;
+    -fuse-ld=lld) [[ $use_lld == yes ]] && link+=("$a") ;;
+    -Wl,-Bdynamic)
+        if [[ $inserted == no ]]; then
+            link+=(-Wl,--start-group "${native[@]}" -Wl,--end-group)
+            inserted=yes
+        fi
+        link+=("$a")
+        ;;
+    *) link+=("$(rewrite "$a")") ;;
+    esac
+done <"$work/capture/link/link.args"
+printf '%q ' cc "${link[@]}" >"$work/link-command.sh"
+echo >>"$work/link-command.sh"
+cc "${link[@]}"
+strip "$work/shimmy"
+echo "built $work/shimmy ($(stat -c %s "$work/shimmy") bytes; linker: $([[ $use_lld == yes ]] && echo lld || echo GNU ld))"
+ldd "$work/shimmy"
+cuobjdump --list-elf "$work/shimmy" | sed 's/.*\.\(sm_[0-9a-z]*\)\..*/\1/' | sort | uniq -c
