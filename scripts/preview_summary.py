@@ -16,6 +16,7 @@ import argparse
 import json
 import re
 import sys
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -205,6 +206,22 @@ def _resources(steps: list[dict[str, Any]]) -> tuple[tuple[ResourceChange, ...],
     return tuple(rows.values()), unchanged
 
 
+def _json_objects(text: str) -> Iterator[dict[str, Any]]:
+    """The JSON objects of an event stream: one per line as the CLI writes them, or pretty-printed
+    one after another; a line of anything else (a stray banner on stdout) is skipped."""
+    decoder = json.JSONDecoder()
+    i = 0
+    while i < len(text):
+        if text[i] == "{":
+            value, i = decoder.raw_decode(text, i)
+            yield value
+        elif text[i].isspace():
+            i += 1
+        else:
+            end = text.find("\n", i)
+            i = len(text) if end == -1 else end + 1
+
+
 def _clean(message: str) -> str:
     return _COLOUR.sub("", message).strip()
 
@@ -226,8 +243,7 @@ def parse_preview(text: str, stack: str = "") -> Preview:
         ]
         summary = document.get("changeSummary") or {}
     else:
-        # Each event is one line of JSON; anything else on stdout (a stray banner) is not an event.
-        events = [json.loads(line) for line in text.splitlines() if line.startswith("{")]
+        events = list(_json_objects(text))
         steps = _event_steps(events)
         for event in events:
             if policy := event.get("policyEvent"):
@@ -267,17 +283,39 @@ def _code(text: str) -> str:
     return f"`` {text} ``" if "`" in text else f"`{text}`"
 
 
+def _dump(value: Any) -> str:
+    return (
+        "(known after apply)" if value == UNKNOWN else json.dumps(value, sort_keys=True, ensure_ascii=False)
+    )
+
+
+def _excerpt(text: str, start: int = 0) -> str:
+    """At most MAX_VALUE characters of text from about `start`, with … where text was cut."""
+    if len(text) <= MAX_VALUE:
+        return text
+    start = min(start, len(text) - MAX_VALUE + 1)
+    head = "…" if start > 0 else ""
+    piece = text[start : start + MAX_VALUE - len(head) - 1]
+    return head + piece + ("…" if start + len(piece) < len(text) else "")
+
+
 def format_value(value: Any) -> str:
-    if value == UNKNOWN:
-        return "(known after apply)"
-    shown = json.dumps(value, sort_keys=True, ensure_ascii=False)
-    return shown if len(shown) <= MAX_VALUE else shown[: MAX_VALUE - 1] + "…"
+    return _excerpt(_dump(value))
+
+
+def format_values(old: Any, new: Any) -> tuple[str, str]:
+    """Old and new value; when long, both cut around where they first differ (say a Dockerfile line)."""
+    before, after = _dump(old), _dump(new)
+    same = next((i for i, (a, b) in enumerate(zip(before, after, strict=False)) if a != b), 0)
+    start = max(0, same - MAX_VALUE // 4)
+    return _excerpt(before, start), _excerpt(after, start)
 
 
 def format_change(change: PropertyChange) -> str:
     text = _code(change.path)
     if change.has_old and change.has_new:
-        text += f": {_code(format_value(change.old))} → {_code(format_value(change.new))}"
+        before, after = format_values(change.old, change.new)
+        text += f": {_code(before)} → {_code(after)}"
     elif change.has_new:
         text += f": added {_code(format_value(change.new))}"
     elif change.has_old:

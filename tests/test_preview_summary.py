@@ -41,6 +41,14 @@ def test_values_are_shown_as_json_with_unknowns_named_and_long_ones_cut():
     assert len(long) == ps.MAX_VALUE and long.endswith("…")
 
 
+def test_long_values_are_cut_around_their_first_difference():
+    old = "FROM builder\n" * 20 + "ARG CUDA_ARCHITECTURES=75\n" + "RUN make\n" * 20
+    before, after = ps.format_values(old, old.replace("=75", "=75;86"))
+    assert "=75\\n" in before and "=75;86" in after
+    assert before.startswith("…") and before.endswith("…")
+    assert len(before) <= ps.MAX_VALUE and len(after) <= ps.MAX_VALUE
+
+
 def test_change_lines_say_old_new_added_removed_and_replacement():
     update = ps.PropertyChange("spec.replicas", "update", 1, 2, True, True)
     assert ps.format_change(update) == "`spec.replicas`: `1` → `2`"
