@@ -9,14 +9,15 @@ makes it about 10 % larger). The weights are centred, about 0.02 wide, so activa
 The vocabulary is synthetic but complete for llama.cpp's SentencePiece tokenizer: 256 byte
 tokens, ASCII pieces, and phi-3's control tokens at 32000 and up (<|endoftext|>, <|end|>).
 
-Usage: python3 benchmarks/gpu/make_model.py OUT.gguf [--preset phi3-mini|tiny] [--seed N]
+Usage: python3 benchmarks/gpu/make_model.py OUT.gguf [--preset phi3-mini|tiny] [--layers N] [--seed N]
+(--layers changes only the depth: a sweep over it separates per-token fixed costs from weight reads.)
 Needs the `gguf` package (llama.cpp's gguf-py) and numpy.
 """
 
 from __future__ import annotations
 
 import argparse
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import gguf
 import numpy as np
@@ -149,9 +150,13 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("out")
     parser.add_argument("--preset", choices=sorted(PRESETS), default="phi3-mini")
+    parser.add_argument("--layers", type=int, help="override the preset's number of blocks")
     parser.add_argument("--seed", type=int, default=0)
     options = parser.parse_args(argv)
-    streamed = write_model(options.out, PRESETS[options.preset], options.seed)
+    shape = PRESETS[options.preset]
+    if options.layers:
+        shape = replace(shape, n_layer=options.layers)
+    streamed = write_model(options.out, shape, options.seed)
     print(f"wrote {options.out}: {streamed} bytes of weights read per decoded token")
 
 

@@ -67,7 +67,7 @@ while IFS= read -r a; do
     -fuse-ld=lld) [[ $use_lld == yes ]] && link+=("$a") ;;
     -Wl,-Bdynamic)
         if [[ $inserted == no ]]; then
-            link+=(-Wl,--start-group "${native[@]}" -Wl,--end-group)
+            link+=("-Wl,--start-group" "${native[@]}" "-Wl,--end-group")
             inserted=yes
         fi
         link+=("$a")
