@@ -1,6 +1,8 @@
 """The post-deploy GPU check: proof-line parsing, decode rate, and a run against a real HTTP server."""
 
+import json
 import threading
+import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import ClassVar
 
@@ -37,6 +39,12 @@ def test_cpu_log_is_refused_with_reasons():
     assert any("CPU fallback" in p for p in problems)
 
 
+def test_cuda_build_started_on_cpu_is_refused():
+    # A CUDA build logs ggml_cuda_init even with --gpu-backend cpu; only the offload count tells.
+    log = CUDA_LOG.replace("offloaded 33/33", "offloaded 0/33")
+    assert gpu_check.proof_problems(gpu_check.find_proof(log)) == ["only 0/33 layers offloaded to the GPU"]
+
+
 def test_partial_offload_is_refused():
     log = CUDA_LOG.replace("offloaded 33/33", "offloaded 20/33")
     assert gpu_check.proof_problems(gpu_check.find_proof(log)) == ["only 20/33 layers offloaded to the GPU"]
@@ -46,9 +54,10 @@ def test_sse_tokens_stop_at_done():
     assert gpu_check.sse_tokens(["data: Hel", "", "data: lo", "data: [DONE]", "data: late"]) == ["Hel", "lo"]
 
 
-def test_decode_rate_excludes_time_to_first_token():
-    assert gpu_check.decode_rate([5.0, 5.5, 6.0, 6.5]) == pytest.approx(2.0)
-    assert gpu_check.decode_rate([5.0]) == 0.0
+def test_decode_rate_cancels_load_and_prompt():
+    short, long = gpu_check.Answer(2.0, 1), gpu_check.Answer(3.0, 65)
+    assert gpu_check.decode_rate(short, long) == pytest.approx(64.0)
+    assert gpu_check.decode_rate(short, gpu_check.Answer(2.0, 1)) == 0.0
 
 
 def test_verdict_enforces_the_minimum_decode_speed():
@@ -62,19 +71,24 @@ def test_verdict_enforces_the_minimum_decode_speed():
     ]
 
 
-class _FakeShimmy(BaseHTTPRequestHandler):
-    """Streams like shimmy's POST /api/generate with "stream": true (a stand-in, not shimmy)."""
+SECONDS_PER_TOKEN = 0.02
 
-    requests: ClassVar[list[bytes]] = []
+
+class _FakeShimmy(BaseHTTPRequestHandler):
+    """Answers like shimmy 1.9 does to "stream": true: it decodes first (here: sleeps per token),
+    then sends every event at once. A stand-in for the HTTP shape, not shimmy."""
+
+    requests: ClassVar[list[dict]] = []
 
     def do_POST(self):
-        self.requests.append(self.rfile.read(int(self.headers["Content-Length"])))
+        body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+        self.requests.append(body)
+        time.sleep(SECONDS_PER_TOKEN * body["max_tokens"])
         self.send_response(200)
         self.send_header("Content-Type", "text/event-stream")
         self.end_headers()
-        for token in ["Once", " upon", " a", " time"]:
-            self.wfile.write(f"data: {token}\n\n".encode())
-            self.wfile.flush()
+        for i in range(body["max_tokens"]):
+            self.wfile.write(f"data: tok{i}\n\n".encode())
         self.wfile.write(b"data: [DONE]\n\n")
 
     def log_message(self, *args):
@@ -89,11 +103,13 @@ def fake_shimmy():
     server.shutdown()
 
 
-def test_measure_streams_a_generate_request(fake_shimmy):
-    measurement = gpu_check.measure(fake_shimmy, "phi-3", max_tokens=4, timeout=10)
-    assert measurement.tokens == 4
-    assert measurement.time_to_first_token < 10
-    assert b'"stream": true' in _FakeShimmy.requests[-1] and b'"model": "phi-3"' in _FakeShimmy.requests[-1]
+def test_measure_times_a_long_answer_against_a_one_token_answer(fake_shimmy):
+    measurement = gpu_check.measure(fake_shimmy, "phi-3", max_tokens=21, timeout=10)
+    assert measurement.tokens == 21
+    # 20 extra tokens at 0.02 s each: about 50 tokens/s, whatever the events' arrival times.
+    assert 25 < measurement.decode_tokens_per_second < 55
+    assert [r["max_tokens"] for r in _FakeShimmy.requests[-3:]] == [1, 1, 21]
+    assert all(r["stream"] is True and r["model"] == "phi-3" for r in _FakeShimmy.requests[-3:])
 
 
 @pytest.mark.parametrize(("log", "code"), [(CUDA_LOG, 0), (CPU_LOG, 1)])
