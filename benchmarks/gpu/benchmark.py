@@ -38,7 +38,8 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
-from components.gpu_check import Proof, find_proof, proof_problems
+from components.gpu_check import Answer, Proof, find_proof, proof_problems
+from components.gpu_check import decode_rate as gpu_decode_rate
 
 PROMPT = "Write a short story about a lighthouse keeper who finds a message in a bottle."
 
@@ -198,14 +199,13 @@ def stream_generate(port: int, model: str, max_tokens: int, timeout: float) -> S
 
 
 def decode_rate(short: list[Stream], long: list[Stream]) -> float:
-    """Tokens/s from the difference between long and 1-token answers: load and prompt cancel out.
+    """The post-deploy check's rule (long answer against a 1-token answer) on medians of runs."""
 
-    shimmy 1.9.0 does not stream while it decodes (its decode loop holds the tokio worker, and the
-    events leave together at the end), so token arrival times cannot measure decode speed.
-    """
-    tokens = statistics.median(s.tokens for s in long) - statistics.median(s.tokens for s in short)
-    seconds = statistics.median(s.done_s for s in long) - statistics.median(s.done_s for s in short)
-    return tokens / seconds if tokens > 0 and seconds > 0 else 0.0
+    def median_answer(streams: list[Stream]) -> Answer:
+        seconds = statistics.median(s.done_s for s in streams)
+        return Answer(seconds, statistics.median(s.tokens for s in streams))
+
+    return gpu_decode_rate(median_answer(short), median_answer(long))
 
 
 def plain_generate(port: int, model: str, max_tokens: int, timeout: float) -> tuple[float, str]:
