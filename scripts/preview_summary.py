@@ -132,15 +132,55 @@ def lookup(properties: dict[str, Any] | None, path: str) -> tuple[bool, Any]:
     return True, value
 
 
+def _key_path(path: str, key: str | int) -> str:
+    if isinstance(key, int):
+        return f"{path}[{key}]"
+    if re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", key):
+        return f"{path}.{key}" if path else key
+    return f"{path}[{json.dumps(key)}]"
+
+
+def leaf_diff(old: Any, new: Any, path: str = "") -> Iterator[PropertyChange]:
+    """Every leaf that differs between two property values, as the engine's own display finds it
+    for resources whose provider gives no detailed diff (and for components, which have none)."""
+    if isinstance(old, dict) and isinstance(new, dict):
+        for key in sorted(old.keys() | new.keys()):
+            sub = _key_path(path, key)
+            if key not in new:
+                yield PropertyChange(sub, "delete", old[key], None, True, False)
+            elif key not in old:
+                yield PropertyChange(sub, "add", None, new[key], False, True)
+            else:
+                yield from leaf_diff(old[key], new[key], sub)
+    elif isinstance(old, list) and isinstance(new, list):
+        for i in range(max(len(old), len(new))):
+            if i >= len(new):
+                yield PropertyChange(f"{path}[{i}]", "delete", old[i], None, True, False)
+            elif i >= len(old):
+                yield PropertyChange(f"{path}[{i}]", "add", None, new[i], False, True)
+            else:
+                yield from leaf_diff(old[i], new[i], f"{path}[{i}]")
+    elif old != new:
+        yield PropertyChange(path, "update", old, new, True, True)
+
+
 def _property_changes(step: dict[str, Any]) -> tuple[PropertyChange, ...]:
     """Changed properties of one step, with old and new values where the JSON holds them."""
     old, new = step["old"] or {}, step["new"] or {}
     detailed = step["detailedDiff"]
-    if detailed is None:  # providers without detailed diffs only name the top-level keys
-        forcing = set(step["replaceReasons"])
-        detailed = {
-            key: {"kind": "update-replace" if key in forcing else "update"} for key in step["diffReasons"]
-        }
+    if detailed is None:
+        # No detailed diff: compare the inputs, within the top-level keys the provider named if any.
+        named, forcing = set(step["diffReasons"]), set(step["replaceReasons"])
+        changes = []
+        for change in leaf_diff(old.get("inputs") or {}, new.get("inputs") or {}):
+            top = parse_path(change.path)[0]
+            if named and top not in named:
+                continue
+            kind = change.kind + ("-replace" if top in forcing else "")
+            changes.append(
+                PropertyChange(change.path, kind, change.old, change.new, change.has_old, change.has_new)
+            )
+        return tuple(changes)
     changes = []
     for path, diff in sorted(detailed.items()):
         before = old.get("inputs") if diff.get("inputDiff") else old.get("outputs") or old.get("inputs")
@@ -341,6 +381,11 @@ def _resource_label(urn: str) -> str:
     return f"{_code(resource.name)} ({_code(resource.type)})"
 
 
+def _row_order(resource: ResourceChange) -> tuple[int, str, str]:
+    order = list(SYMBOLS)
+    return (order.index(resource.op) if resource.op in order else len(order), resource.type, resource.name)
+
+
 def render_markdown(preview: Preview) -> str:
     counts = preview.counts
     totals = " · ".join(f"{n} to {op}" for op, n in counts.items())
@@ -352,8 +397,8 @@ def render_markdown(preview: Preview) -> str:
     lines += [f"**{totals}** ({preview.unchanged} unchanged)", ""]
     if preview.resources:
         lines += ["| op | resource | type | changes |", "| --- | --- | --- | --- |"]
-        order = list(SYMBOLS)
-        for r in sorted(preview.resources, key=lambda r: order.index(r.op) if r.op in order else len(order)):
+        # By operation, then type and name: the engine emits steps in a different order on every run.
+        for r in sorted(preview.resources, key=_row_order):
             op = f"{SYMBOLS.get(r.op, '')} {r.op}".strip()
             lines.append(f"| {op} | {_code(r.name)} | {_code(r.type)} | {_changes_cell(r)} |")
         lines.append("")

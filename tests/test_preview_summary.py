@@ -1,4 +1,8 @@
-"""scripts/preview_summary.py: the Markdown a reviewer reads, from `pulumi preview --json`."""
+"""scripts/preview_summary.py: the Markdown a reviewer reads, from `pulumi preview --json`.
+
+tests/fixtures/preview/ holds real engine output (CLI, language host, file backend, policy pack),
+recorded by its capture.py on tests/engine/program with the shipped program's dev Deployment.
+"""
 
 import json
 import re
@@ -98,6 +102,98 @@ def test_markdown_escapes_table_cells():
     assert "| advisory | `p` (pack) | (stack) | a \\| b<br>c |" in markdown
     assert "No resource changes." in markdown
     assert "failed" not in markdown
+
+
+# --- Real engine output ----------------------------------------------------------------------------
+
+FIXTURES = Path(__file__).parent / "fixtures" / "preview"
+RECORDINGS = sorted(FIXTURES.glob("*.jsonl"))
+DEPLOYMENT = "urn:pulumi:dev::shimmy-engine::kubernetes:apps/v1:Deployment::shimmy"
+CONTAINER = "spec.template.spec.containers[0]"
+
+
+def recorded(name: str) -> ps.Preview:
+    return ps.parse_preview((FIXTURES / f"{name}.jsonl").read_text())
+
+
+def engine_summary(recording: Path) -> dict[str, int]:
+    (summary,) = [
+        e["summaryEvent"] for e in map(json.loads, recording.read_text().splitlines()) if "summaryEvent" in e
+    ]
+    return summary["resourceChanges"]
+
+
+@pytest.mark.parametrize("recording", RECORDINGS, ids=lambda p: p.stem)
+def test_counts_agree_with_the_engines_own_summary(recording):
+    preview = ps.parse_preview(recording.read_text())
+    engine = engine_summary(recording)
+    assert {op: n for op, n in preview.counts.items() if n} == {
+        op: n for op, n in engine.items() if op != "same"
+    }
+    assert preview.unchanged == engine.get("same", 0)
+    assert preview.stack == "dev"
+
+
+@pytest.mark.parametrize("recording", RECORDINGS, ids=lambda p: p.stem)
+def test_markdown_is_the_reviewed_example(recording):
+    # After a deliberate change of the rendering: `python tests/fixtures/preview/capture.py --render`.
+    expected = recording.with_suffix(".md").read_text()
+    assert ps.render_markdown(ps.parse_preview(recording.read_text(), "dev")) == expected
+
+
+def test_a_new_stack_creates_everything_and_names_no_property():
+    preview = recorded("dev-new")
+    assert [(r.op, r.type) for r in preview.resources] == [
+        ("create", "pulumi:pulumi:Stack"),
+        ("create", "shimmy-engine:index:Settings"),
+        ("create", "kubernetes:apps/v1:Deployment"),
+    ]
+    assert all(r.changes == () for r in preview.resources)
+    assert not preview.failed
+
+
+def test_updates_list_each_changed_leaf_with_old_and_new_value():
+    changes = {r.name: {c.path: (c.old, c.new) for c in r.changes} for r in recorded("dev-changes").resources}
+    assert changes["shimmy"] == {
+        f"{CONTAINER}.args[2]": ("0.0.0.0:8081", "0.0.0.0:8090"),
+        f"{CONTAINER}.ports[0].containerPort": (8081, 8090),
+    }
+    assert changes["settings"] == {"cudaArchitectures[1]": (None, "86"), "replicas": (1, 2)}
+
+
+def test_the_digest_form_gives_the_same_resources_as_the_event_stream():
+    digest = ps.parse_preview((FIXTURES / "dev-changes.digest.json").read_text())
+    stream = recorded("dev-changes")
+    assert sorted(digest.resources, key=lambda r: r.urn) == sorted(stream.resources, key=lambda r: r.urn)
+    assert (digest.unchanged, digest.violations) == (stream.unchanged, ())
+
+
+def test_a_refused_workload_fails_and_the_violation_says_what_and_how_to_fix():
+    preview = recorded("dev-refused")
+    assert preview.failed
+    (violation,) = preview.violations
+    assert (violation.level, violation.policy, violation.pack, violation.urn) == (
+        "mandatory",
+        "gpu-backend-flag",
+        "shimmy-gpu",
+        DEPLOYMENT,
+    )
+    assert "--gpu-backend cpu never uses the GPU" in violation.message
+    assert "Fix: use `--gpu-backend cuda`" in violation.message
+    (workload,) = preview.resources
+    assert ps.PropertyChange(f"{CONTAINER}.args[4]", "update", "cuda", "cpu", True, True) in workload.changes
+    markdown = ps.render_markdown(preview)
+    assert "**The preview failed: 1 mandatory policy violation.**" in markdown
+    assert (
+        "| mandatory | `gpu-backend-flag` (shimmy-gpu) | `shimmy` (`kubernetes:apps/v1:Deployment`) |"
+        in markdown
+    )
+
+
+def test_a_replacement_is_one_row_and_a_removed_workload_a_delete():
+    replaced = recorded("dev-replace")
+    assert [(r.op, r.name) for r in replaced.resources if r.op == "replace"] == [("replace", "settings")]
+    assert [(r.op, r.urn) for r in recorded("dev-removed").resources] == [("delete", DEPLOYMENT)]
 
 
 # --- The workflows that run the preview, and docs/ci.md, which describes them --------------------------
