@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# `make up`: `pulumi up` of the `local` stack for real, with the policy pack enforced by the engine.
+#   1. The toolchain of scripts/setup.sh (`make up` runs it first) must be complete: the CLI, the
+#      language host and every resource plugin the venv's Pulumi SDKs ask for. A missing plugin
+#      stops here, before the Docker work, with the plugin's name.
+#   2. Docker engine + registry on 127.0.0.1:5000 (scripts/docker-env.sh) and the locally made
+#      base images (scripts/base-images.sh), whose names go into the stack's config.
+#   3. The stack (file backend, passphrase secrets: scripts/pulumi-env.sh), then
+#      `pulumi up --yes --stack local --policy-pack policy` with the pack's local config.
+# With no kubeconfig the local stack renders the manifests into ./rendered (renderManifestsTo).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+STACK=local
+
+# shellcheck source=scripts/pulumi-env.sh
+source scripts/pulumi-env.sh
+
+mapfile -t missing < <(pulumi plugin ls --json | .venv/bin/python -c '
+import json, pathlib, sys, sysconfig
+installed = {(p["name"], p["version"].removeprefix("v")) for p in json.load(sys.stdin) or [] if p["kind"] == "resource"}
+for path in pathlib.Path(sysconfig.get_paths()["purelib"]).glob("*/pulumi-plugin.json"):
+    info = json.loads(path.read_text())
+    want = (info.get("name"), info.get("version", "").removeprefix("v"))
+    if info.get("resource") and want not in installed:
+        print(f"resource {want[0]} v{want[1]}")
+')
+if ((${#missing[@]})); then
+  echo "up: these plugins are not installed, so the engine cannot run the program (tools/README.md):" >&2
+  printf 'up:   %s\n' "${missing[@]}" >&2
+  exit 1
+fi
+
+bash scripts/docker-env.sh start
+pulumi stack select "$STACK" --create --secrets-provider passphrase --non-interactive
+# base-images.sh prints `key: image` for builderImage, rustImage and runtimeImage.
+while IFS=': ' read -r key image; do
+  pulumi config set --stack "$STACK" "$key" "$image"
+done < <(bash scripts/base-images.sh cpu)
+
+pulumi up --yes --stack "$STACK" --non-interactive \
+  --policy-pack policy --policy-pack-config "policy/config/$STACK.json"
