@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # `pulumi preview` of one stack with the policy pack, as CI runs it. Keeps the engine's JSON events
-# in $PREVIEW_DIR/<stack>.json and writes their Markdown summary (scripts/preview_summary.py) to
-# $PREVIEW_DIR/<stack>.md, then exits with pulumi's status: a mandatory policy violation fails it,
-# and the summary says why.
+# in $PREVIEW_DIR/<stack>.json (stderr in <stack>.log) and writes their Markdown summary
+# (scripts/preview_summary.py) to $PREVIEW_DIR/<stack>.md, then exits with pulumi's status: a
+# mandatory policy violation fails it, and the summary says why.
 # Usage: scripts/preview.sh STACK [more `pulumi preview` flags]
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -21,9 +21,12 @@ if [[ -f "policy/config/$stack.json" ]]; then
 fi
 
 # The streamed events carry the policy violations; the default --json digest leaves them out.
+# stderr is kept too: errors that come before any event (no such stack, a missing plugin) are there.
 status=0
 PULUMI_ENABLE_STREAMING_JSON_PREVIEW=true pulumi preview --stack "$stack" "${policy[@]}" \
-  --json --color never --non-interactive "$@" >"$dir/$stack.json" || status=$?
-python3 scripts/preview_summary.py "$dir/$stack.json" --stack "$stack" --output "$dir/$stack.md"
+  --json --color never --non-interactive "$@" >"$dir/$stack.json" 2>"$dir/$stack.log" || status=$?
+cat "$dir/$stack.log" >&2
+python3 scripts/preview_summary.py "$dir/$stack.json" --stack "$stack" --exit-status "$status" \
+  --log "$dir/$stack.log" --output "$dir/$stack.md"
 cat "$dir/$stack.md"
 exit "$status"

@@ -83,6 +83,7 @@ class Preview:
     violations: tuple[Violation, ...]
     errors: tuple[str, ...]
     warnings: tuple[str, ...]
+    exit_status: int = 0
 
     @property
     def counts(self) -> dict[str, int]:
@@ -93,7 +94,8 @@ class Preview:
 
     @property
     def failed(self) -> bool:
-        return bool(self.errors) or any(v.level == "mandatory" for v in self.violations)
+        mandatory = any(v.level == "mandatory" for v in self.violations)
+        return self.exit_status != 0 or bool(self.errors) or mandatory
 
 
 def parse_path(path: str) -> list[str | int]:
@@ -266,8 +268,12 @@ def _clean(message: str) -> str:
     return _COLOUR.sub("", message).strip()
 
 
-def parse_preview(text: str, stack: str = "") -> Preview:
-    """Read `pulumi preview --json` output, either the digest or the event stream."""
+def parse_preview(text: str, stack: str = "", exit_status: int = 0, log: str = "") -> Preview:
+    """Read `pulumi preview --json` output, either the digest or the event stream.
+
+    `exit_status` and `log` (the CLI's stderr) tell of failures that come before any event, such as
+    a missing stack or plugin: the CLI writes those as `error: ...` lines on stderr.
+    """
     try:
         document = json.loads(text)
     except json.JSONDecodeError:
@@ -306,12 +312,13 @@ def parse_preview(text: str, stack: str = "") -> Preview:
     if not stack:
         stack = next((step["urn"].split("::")[0].removeprefix("urn:pulumi:") for step in steps), "")
 
+    diagnostics += [("error", line) for line in log.splitlines() if line.startswith("error:")]
+
     def by_severity(severity: str) -> tuple[str, ...]:
         return tuple(dict.fromkeys(_clean(m) for s, m in diagnostics if s == severity and _clean(m)))
 
-    return Preview(
-        stack, resources, unchanged, tuple(violations), by_severity("error"), by_severity("warning")
-    )
+    errors, warnings = by_severity("error"), by_severity("warning")
+    return Preview(stack, resources, unchanged, tuple(violations), errors, warnings, exit_status)
 
 
 def _cell(text: str) -> str:
@@ -392,7 +399,10 @@ def render_markdown(preview: Preview) -> str:
     lines = [f"### Pulumi preview: `{preview.stack}`", ""]
     if preview.failed:
         mandatory = sum(v.level == "mandatory" for v in preview.violations)
-        reason = f"{mandatory} mandatory policy violation{'s' * (mandatory != 1)}" if mandatory else "errors"
+        if mandatory:
+            reason = f"{mandatory} mandatory policy violation{'s' * (mandatory != 1)}"
+        else:
+            reason = "errors" if preview.errors else f"pulumi exited with status {preview.exit_status}"
         lines += [f"**The preview failed: {reason}.** Nothing can be deployed until it passes.", ""]
     lines += [f"**{totals}** ({preview.unchanged} unchanged)", ""]
     if preview.resources:
@@ -422,8 +432,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("json", type=Path, help="output of `pulumi preview --json` (digest or event stream)")
     parser.add_argument("--stack", default="", help="stack name for the heading (default: from the URNs)")
     parser.add_argument("--output", type=Path, help="write the Markdown here instead of stdout")
+    parser.add_argument("--exit-status", type=int, default=0, help="pulumi's exit status")
+    parser.add_argument("--log", type=Path, help="pulumi's stderr, for errors before any event")
     args = parser.parse_args(argv)
-    markdown = render_markdown(parse_preview(args.json.read_text(), args.stack))
+    log = args.log.read_text() if args.log else ""
+    markdown = render_markdown(parse_preview(args.json.read_text(), args.stack, args.exit_status, log))
     if args.output:
         args.output.write_text(markdown)
     else:

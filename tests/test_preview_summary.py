@@ -95,6 +95,15 @@ def test_replacement_steps_fold_into_one_row_and_same_steps_are_counted():
     assert row.changes == (ps.PropertyChange("build", "update-replace", 1, 2, True, True),)
 
 
+def test_a_failure_before_any_event_shows_the_clis_error_and_status():
+    log = "Created stack 'dev'\nerror: no stack named 'dev' found\n"
+    preview = ps.parse_preview("", "dev", exit_status=6, log=log)
+    assert preview.failed and preview.errors == ("error: no stack named 'dev' found",)
+    assert "**The preview failed: errors.**" in ps.render_markdown(preview)
+    silent = ps.render_markdown(ps.parse_preview("", "dev", exit_status=255))
+    assert "**The preview failed: pulumi exited with status 255.**" in silent
+
+
 def test_markdown_escapes_table_cells():
     violation = ps.Violation("advisory", "p", "pack", "", "a | b\nc")
     preview = ps.Preview("dev", (), 0, (violation,), (), ())
