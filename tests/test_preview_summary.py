@@ -255,8 +255,9 @@ def test_workflows_preview_and_deploy_through_the_project_scripts_only():
     assert not re.search(r"pulumi (preview|up|destroy)\b", runs)
 
 
-def test_the_pr_comment_uses_the_pinned_cli_and_the_policy_pack():
-    pinned = re.search(r"^pulumi==(\S+)$", (ROOT / "requirements.txt").read_text(), re.M).group(1)
+def test_the_pr_comment_uses_the_cli_of_the_set_up_and_the_policy_pack():
+    go_mod = (ROOT / "tools" / "pulumi" / "go.mod").read_text()
+    pinned = re.search(r"github.com/pulumi/pulumi/pkg/v3 v(\S+)", go_mod).group(1)
     preview = yaml.safe_load((ROOT / ".github" / "workflows" / "preview.yml").read_text())
     (comment,) = [s for s in preview["jobs"]["preview"]["steps"] if s.get("uses", "").startswith("pulumi/")]
     assert comment["with"]["pulumi-version"] == pinned
