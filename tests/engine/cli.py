@@ -17,9 +17,11 @@ ROOT = Path(__file__).resolve().parents[2]
 PASSPHRASE = "engine-tests"
 
 
-def pulumi_env(state: Path) -> dict[str, str]:
-    """The environment scripts/pulumi-env.sh makes, with a backend in `state`."""
-    overrides = {"PULUMI_BACKEND_URL": f"file://{state}", "PULUMI_CONFIG_PASSPHRASE": PASSPHRASE}
+def pulumi_env(state: Path | None = None) -> dict[str, str]:
+    """The environment scripts/pulumi-env.sh makes, with a backend in `state` when given."""
+    overrides = {"PULUMI_CONFIG_PASSPHRASE": PASSPHRASE}
+    if state:
+        overrides["PULUMI_BACKEND_URL"] = f"file://{state}"
     out = subprocess.run(
         ["bash", "-c", "source scripts/pulumi-env.sh && env -0"],
         cwd=ROOT,
@@ -74,3 +76,23 @@ def new_workspace(base: Path, program: Path, stack: str = "test") -> Workspace:
     (ws.dir / ".venv").symlink_to(ROOT / ".venv")
     ws.pulumi("stack", "init", stack, "--secrets-provider", "passphrase")
     return ws
+
+
+def installed_plugins(env: dict[str, str]) -> set[tuple[str, str]]:
+    """(name, version) of each resource plugin in PULUMI_HOME."""
+    out = subprocess.run(["pulumi", "plugin", "ls", "--json"], env=env, capture_output=True, check=True)
+    plugins = json.loads(out.stdout) or []
+    return {(p["name"], p["version"].removeprefix("v")) for p in plugins if p["kind"] == "resource"}
+
+
+def copy_work_tree(dest: Path) -> Path:
+    """The work tree's tracked and untracked, not ignored, files, with a link to its virtualenv."""
+    files = subprocess.run(
+        ["git", "ls-files", "-co", "--exclude-standard", "-z"], cwd=ROOT, capture_output=True, check=True
+    ).stdout.decode()
+    for name in filter(None, files.split("\0")):
+        if (ROOT / name).is_file():
+            (dest / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(ROOT / name, dest / name)
+    (dest / ".venv").symlink_to(ROOT / ".venv")
+    return dest
