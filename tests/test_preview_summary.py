@@ -5,7 +5,9 @@ recorded by its capture.py on tests/engine/program with the shipped program's de
 """
 
 import json
+import os
 import re
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -203,6 +205,25 @@ def test_a_replacement_is_one_row_and_a_removed_workload_a_delete():
     replaced = recorded("dev-replace")
     assert [(r.op, r.name) for r in replaced.resources if r.op == "replace"] == [("replace", "settings")]
     assert [(r.op, r.urn) for r in recorded("dev-removed").resources] == [("delete", DEPLOYMENT)]
+
+
+def test_preview_sh_keeps_the_output_and_exits_with_pulumis_status(tmp_path):
+    # The real CLI on an empty backend: the stack does not exist, and only stderr says so.
+    (tmp_path / "state").mkdir()
+    env = {
+        **os.environ,
+        "PULUMI_BACKEND_URL": f"file://{tmp_path / 'state'}",
+        "PULUMI_CONFIG_PASSPHRASE": "test",
+        "PREVIEW_DIR": str(tmp_path / "out"),
+    }
+    run = subprocess.run(
+        ["bash", "scripts/preview.sh", "dev"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=300
+    )
+    assert run.returncode != 0
+    summary = (tmp_path / "out" / "dev.md").read_text()
+    assert run.stdout == summary
+    assert "- error: no stack named 'dev' found" in summary
+    assert "error: no stack named 'dev' found" in (tmp_path / "out" / "dev.log").read_text()
 
 
 # --- The workflows that run the preview, and docs/ci.md, which describes them --------------------------
