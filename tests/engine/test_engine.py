@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.engine.cli import ROOT, Workspace, new_workspace
+from tests.engine.cli import ROOT, Workspace, new_workspace, pulumi_env
 from tests.policy.test_pack import deployment
 
 PROGRAM = Path(__file__).parent / "program"
@@ -39,9 +39,9 @@ def pinned_version() -> str:
 
 
 @pytest.mark.parametrize("binary", ["pulumi", "pulumi-language-python"])
-def test_cli_and_language_host_are_the_version_tools_pins(ws, binary):
+def test_cli_and_language_host_are_the_version_tools_pins(binary):
     flag = "version" if binary == "pulumi" else "-version"
-    out = subprocess.run([binary, flag], env=ws.env, capture_output=True, text=True, check=True)
+    out = subprocess.run([binary, flag], env=pulumi_env(), capture_output=True, text=True, check=True)
     assert out.stdout.strip() == pinned_version()
 
 
