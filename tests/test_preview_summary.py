@@ -282,5 +282,6 @@ def test_the_pr_comment_uses_the_cli_of_the_set_up_and_the_policy_pack():
     preview = yaml.safe_load((ROOT / ".github" / "workflows" / "preview.yml").read_text())
     (comment,) = [s for s in preview["jobs"]["preview"]["steps"] if s.get("uses", "").startswith("pulumi/")]
     assert comment["with"]["pulumi-version"] == pinned
+    assert f"(v{pinned})" in CI_DOC
     assert comment["with"]["policyPacks"] == "policy"
     assert comment["with"]["command"] == "preview"
