@@ -1,7 +1,7 @@
 """Markdown summary of a `pulumi preview`: what changes per resource, and what the policy pack refused.
 
 Reads either form that `pulumi preview --json` writes:
-- the engine-event stream, one JSON event per line, written when PULUMI_ENABLE_STREAMING_JSON_PREVIEW=1.
+- the engine-event stream, one JSON event per line, written when PULUMI_ENABLE_STREAMING_JSON_PREVIEW=true.
   It carries the policy events, so violations and their messages appear. scripts/preview.sh uses it.
 - the digest, one JSON document (steps, diagnostics, changeSummary): the default. Pulumi leaves policy
   events out of it, so only the steps and diagnostics can be shown.
@@ -17,7 +17,7 @@ import json
 import re
 import sys
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -134,9 +134,7 @@ def lookup(properties: dict[str, Any] | None, path: str) -> tuple[bool, Any]:
     return True, value
 
 
-def _key_path(path: str, key: str | int) -> str:
-    if isinstance(key, int):
-        return f"{path}[{key}]"
+def _key_path(path: str, key: str) -> str:
     if re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", key):
         return f"{path}.{key}" if path else key
     return f"{path}[{json.dumps(key)}]"
@@ -178,10 +176,7 @@ def _property_changes(step: dict[str, Any]) -> tuple[PropertyChange, ...]:
             top = parse_path(change.path)[0]
             if named and top not in named:
                 continue
-            kind = change.kind + ("-replace" if top in forcing else "")
-            changes.append(
-                PropertyChange(change.path, kind, change.old, change.new, change.has_old, change.has_new)
-            )
+            changes.append(replace(change, kind=change.kind + ("-replace" if top in forcing else "")))
         return tuple(changes)
     changes = []
     for path, diff in sorted(detailed.items()):

@@ -106,6 +106,22 @@ def test_a_failure_before_any_event_shows_the_clis_error_and_status():
     assert "**The preview failed: pulumi exited with status 255.**" in silent
 
 
+def test_without_a_detailed_diff_the_inputs_are_compared_within_the_keys_the_provider_named():
+    old = {"spec": {"replicas": 1}, "metadata": {"labels": {"a": "1"}}}
+    new = {"spec": {"replicas": 2, "paused": True}, "metadata": {"labels": {"a": "2"}}}
+    meta = {
+        "op": "replace",
+        "urn": "urn:pulumi:dev::p::kubernetes:apps/v1:Deployment::d",
+        "detailedDiff": None,
+    }
+    meta |= {"old": {"inputs": old}, "new": {"inputs": new}, "diffs": ["spec"], "keys": ["spec"]}
+    (row,) = ps.parse_preview(_event(0, resourcePreEvent={"metadata": meta})).resources
+    assert row.changes == (
+        ps.PropertyChange("spec.paused", "add-replace", None, True, False, True),
+        ps.PropertyChange("spec.replicas", "update-replace", 1, 2, True, True),
+    )
+
+
 def test_markdown_escapes_table_cells():
     violation = ps.Violation("advisory", "p", "pack", "", "a | b\nc")
     preview = ps.Preview("dev", (), 0, (violation,), (), ())
