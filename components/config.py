@@ -62,6 +62,8 @@ SHIMMY_SKIPPED_DIRS = frozenset(
 # ...and any directory whose lower-cased name contains one of these.
 SHIMMY_SKIPPED_DIR_PARTS = ("whisper", "wav2vec", "bert", "clip")
 
+# Keys whose values must be set with `pulumi config set --secret`.
+SECRET_KEYS = ("registryPassword",)
 ACCELERATORS = ("cuda", "cpu")
 SHIMMY_SOURCES = ("crate", "git")
 MODEL_SOURCES = ("url", "huggingface", "pvc")
@@ -607,10 +609,19 @@ def declared_keys(project_file: Path = PROJECT_FILE) -> list[str]:
 def load_settings() -> Settings:
     """Read the current stack's config (defaults from Pulumi.yaml applied by the engine)."""
     import pulumi
+    from pulumi.runtime.config import is_config_secret
 
     config = pulumi.Config()
     raw = {key: value for key in declared_keys() if (value := config.get(key)) is not None}
+    plain = [k for k in SECRET_KEYS if raw.get(k) and not is_config_secret(f"{NAMESPACE}:{k}")]
     try:
+        if plain:
+            raise ConfigError(
+                [
+                    f"{NAMESPACE}:{k} is stored in plain text: run `pulumi config set --secret {k} ...`"
+                    for k in plain
+                ]
+            )
         return parse_settings(pulumi.get_stack(), raw)
     except ConfigError as error:
         # RunError ends the program with the message alone, before any resource is declared.

@@ -81,12 +81,19 @@ def _as_config_value(value: Any) -> str:
     return value if isinstance(value, str) else json.dumps(value)
 
 
-def run_program(stack: str, overrides: Mapping[str, Any] | None = None) -> Program:
-    """Run __main__.py for `stack` with optional config overrides; raise what the program raises."""
+def run_program(
+    stack: str,
+    overrides: Mapping[str, Any] | None = None,
+    secret_keys: tuple[str, ...] = ("registryPassword",),
+) -> Program:
+    """Run __main__.py for `stack` with optional config overrides; raise what the program raises.
+
+    `secret_keys` are the keys the engine would report as set with --secret.
+    """
     config = {**stack_config(stack), **(overrides or {})}
     pulumi.runtime.set_all_config(
         {f"{PROJECT}:{key}": _as_config_value(value) for key, value in config.items() if value is not None},
-        [f"{PROJECT}:registryPassword"],
+        [f"{PROJECT}:{key}" for key in secret_keys],
     )
     recorder = _Recorder()
     pulumi.runtime.set_mocks(recorder, project=PROJECT, stack=stack, preview=False)

@@ -117,3 +117,9 @@ def test_bad_config_declares_nothing(monkeypatch):
     with pytest.raises(pulumi.RunError, match="shimmy-gpu:gpuCount = '0' is invalid"):
         run_program("dev", {"gpuCount": 0})
     assert recorder.declared == []
+
+
+def test_a_password_stored_in_plain_text_is_refused():
+    with pytest.raises(pulumi.RunError, match=r"registryPassword is stored in plain text.*--secret"):
+        run_program("dev", {"registryUsername": "ci", "registryPassword": "hunter2"}, secret_keys=())
+    run_program("dev", {"registryUsername": "ci", "registryPassword": "hunter2"})
