@@ -33,7 +33,7 @@ tools_key=$( (go version; find tools/pulumi -type f \( -name '*.go' -o -name 'go
 if [[ ! -x "$BIN/pulumi" || ! -x "$BIN/pulumi-language-python" || ! -f "$BIN/pulumi-language-python-exec" \
   || "$(cat "$BIN/.setup-key" 2>/dev/null)" != "$tools_key" ]]; then
   command -v go >/dev/null || { echo "setup: Go is needed to build the Pulumi CLI" >&2; exit 1; }
-  echo "setup: building the Pulumi CLI and language host into $BIN (cold: about 15 minutes)" >&2
+  echo "setup: building the Pulumi CLI and language host into $BIN (cold, with module downloads: about 10 minutes)" >&2
   mkdir -p "$BIN"
   (
     cd tools/pulumi
