@@ -115,6 +115,12 @@ EOF
 rust() {
     have "$RUST_IMAGE" && return 0
     local src="$RUSTUP_SOURCE/toolchains/$RUST_TOOLCHAIN"
+    # rustup may hold the same release only as its `stable` channel.
+    local stable="$RUSTUP_SOURCE/toolchains/stable-${RUST_TOOLCHAIN#*-}"
+    if [[ ! -x "$src/bin/cargo" && -x "$stable/bin/rustc" ]] &&
+        [[ "$("$stable/bin/rustc" --version)" == "rustc ${RUST_TOOLCHAIN%%-*} "* ]]; then
+        src=$stable
+    fi
     [[ -x "$src/bin/cargo" && -x "$RUSTUP_BIN" ]] || {
         log "no Rust toolchain $RUST_TOOLCHAIN under $RUSTUP_SOURCE (install it with rustup)"
         exit 1
