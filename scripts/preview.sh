@@ -15,7 +15,7 @@ dir=${PREVIEW_DIR:-${SHIMMY_GPU_CACHE:-$HOME/.cache/shimmy-gpu}/preview}
 mkdir -p "$dir"
 
 policy=(--policy-pack policy)
-# A stack's policy config, where it has one (docs/policy.md), e.g. local relaxes the cpu rules.
+# A stack's policy config, where it has one (README, "Policy pack"), e.g. local relaxes the cpu rules.
 if [[ -f "policy/config/$stack.json" ]]; then
   policy+=(--policy-pack-config "policy/config/$stack.json")
 fi
