@@ -8,7 +8,7 @@
 #   $SHIMMY_GPU_CACHE/state, so no Pulumi Cloud account is involved.
 # - PULUMI_CONFIG_PASSPHRASE: kept when it or PULUMI_CONFIG_PASSPHRASE_FILE is set; otherwise the
 #   fixed passphrase of the `local` stack, whose only secret is the login of the registry on
-#   127.0.0.1:5000. Set your own before `pulumi stack init` of any shared stack (docs/ci.md).
+#   127.0.0.1:5000. Set your own before `pulumi stack init` of any shared stack (README, section "CI").
 # - Nothing is downloaded: no update check, no automatic plugin download (get.pulumi.com and
 #   GitHub are not reachable here; a missing plugin must fail, not hang on a download).
 

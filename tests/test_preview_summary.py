@@ -242,11 +242,12 @@ def test_preview_sh_keeps_the_output_and_exits_with_pulumis_status(tmp_path):
     assert "error: no stack named 'dev' found" in (tmp_path / "out" / "dev.log").read_text()
 
 
-# --- The workflows that run the preview, and docs/ci.md, which describes them --------------------------
+# --- The workflows that run the preview, and the README section that describes them ---------------
 
 ROOT = Path(__file__).resolve().parent.parent
 WORKFLOWS = sorted((ROOT / ".github" / "workflows").glob("*.yml"))
-CI_DOC = (ROOT / "docs" / "ci.md").read_text()
+_README = (ROOT / "README.md").read_text()
+CI_DOC = _README[_README.index("## CI:") : _README.index("\n## ", _README.index("## CI:") + 1)]
 USES = re.compile(r"uses:\s*([\w.-]+/[\w.-]+)@(\S+)(?:\s*#\s*(\S+))?")
 
 
@@ -256,7 +257,9 @@ def test_every_action_is_pinned_to_a_commit_and_docs_name_its_version():
     for action, ref, version in pins:
         assert re.fullmatch(r"[0-9a-f]{40}", ref), f"{action}@{ref} is not pinned to a commit"
         assert version, f"{action}@{ref} has no version comment"
-        assert f"`{action}` {version}" in " ".join(CI_DOC.split()), f"docs/ci.md misses {action} {version}"
+        assert f"`{action}` {version}" in " ".join(CI_DOC.split()), (
+            f"README CI section misses {action} {version}"
+        )
 
 
 def test_docs_name_every_secret_and_variable_the_workflows_read():
