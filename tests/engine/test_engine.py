@@ -45,6 +45,12 @@ def test_cli_and_language_host_are_the_version_tools_pins(binary):
     assert out.stdout.strip() == pinned_version()
 
 
+def test_stack_without_configuration_runs(tmp_path):
+    ws = new_workspace(tmp_path, PROGRAM)
+    result = ws.pulumi("preview", *POLICY)
+    assert "+ 2 to create" in result.stdout
+
+
 def test_policy_pack_passes_a_deployment_that_keeps_every_rule(ws):
     ws.pulumi("config", "set", "deployment", json.dumps(deployment()))
     result = ws.pulumi("preview", *POLICY)

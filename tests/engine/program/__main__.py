@@ -27,7 +27,7 @@ settings = Settings(
     {
         "replicas": config.get_int("replicas") or 1,
         "cudaArchitectures": config.get_object("cudaArchitectures") or ["75"],
-        "registryPassword": config.require_secret("registryPassword"),
+        "registryPassword": config.get_secret("registryPassword"),
     },
 )
 
@@ -36,4 +36,4 @@ if deployment:
     Workload("shimmy", json.loads(deployment))
 
 pulumi.export("replicas", config.get_int("replicas") or 1)
-pulumi.export("registryPassword", config.require_secret("registryPassword"))
+pulumi.export("registryPassword", config.get_secret("registryPassword"))

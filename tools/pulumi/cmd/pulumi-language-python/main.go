@@ -199,7 +199,12 @@ func (h *languageHost) Run(ctx context.Context, req *pulumirpc.RunRequest) (*pul
 	if err := tc.ValidateVenv(ctx); err != nil {
 		return nil, err
 	}
-	config, err := json.Marshal(req.GetConfig())
+	// A stack without configuration sends none; the exec script wants an object all the same.
+	configMap := req.GetConfig()
+	if configMap == nil {
+		configMap = map[string]string{}
+	}
+	config, err := json.Marshal(configMap)
 	if err != nil {
 		return nil, err
 	}
