@@ -181,6 +181,9 @@ def pod_spec(settings: Settings, image: Any, claim_name: Any) -> dict[str, Any]:
             {"name": "tmp", "empty_dir": {"size_limit": "1Gi"}},
         ],
         "security_context": pod_security_context(),
+        # shimmy 1.9 installs no SIGTERM handler and, as PID 1, ignores the signal: every stop waited
+        # out the grace period. With the pod's shared PID namespace the pause process is PID 1.
+        "share_process_namespace": True,
         "automount_service_account_token": False,
         "node_selector": dict(w.node_selector),
         "tolerations": [toleration(t) for t in w.tolerations],

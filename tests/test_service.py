@@ -105,3 +105,8 @@ def test_exports(program):
     )
     assert "/api/generate" in exports["smokeTest"]
     assert exports["namespace"] == program.one("kubernetes:core/v1:Namespace").props["metadata"]["name"]
+
+
+def test_shimmy_is_not_pid_1(program):
+    # As PID 1 shimmy ignores SIGTERM (seen running the image), so each stop took the grace period.
+    assert program.one(DEPLOYMENT).props["spec"]["template"]["spec"]["shareProcessNamespace"] is True
