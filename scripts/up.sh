@@ -4,7 +4,7 @@
 #      language host and every resource plugin the venv's Pulumi SDKs ask for. A missing plugin
 #      stops here, before the Docker work, with the plugin's name.
 #   2. Docker engine + registry on 127.0.0.1:5000 (scripts/docker-env.sh) and the locally made
-#      base images (scripts/base-images.sh), whose names go into the stack's config.
+#      base images (scripts/base-images.sh) that Pulumi.local.yaml names.
 #   3. The stack (file backend, passphrase secrets: scripts/pulumi-env.sh), then
 #      `pulumi up --yes --stack local --policy-pack policy` with the pack's local config.
 # With no kubeconfig the local stack renders the manifests into ./rendered (renderManifestsTo).
@@ -31,11 +31,9 @@ if ((${#missing[@]})); then
 fi
 
 bash scripts/docker-env.sh start
+# Pulumi.local.yaml names the base images this makes and pushes (it prints the same names).
+bash scripts/base-images.sh cpu >/dev/null
 pulumi stack select "$STACK" --create --secrets-provider passphrase --non-interactive
-# base-images.sh prints `key: image` for builderImage, rustImage and runtimeImage.
-while IFS=': ' read -r key image; do
-  pulumi config set --stack "$STACK" "$key" "$image"
-done < <(bash scripts/base-images.sh cpu)
 
 pulumi up --yes --stack "$STACK" --non-interactive \
   --policy-pack policy --policy-pack-config "policy/config/$STACK.json"
