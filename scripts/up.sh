@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
 # `make up`: `pulumi up` of the `local` stack for real, with the policy pack enforced by the engine.
+# `scripts/up.sh STACK` updates another stack (CI's deploy workflow: dev, prod).
 #   1. The toolchain of scripts/setup.sh (`make up` runs it first) must be complete: the CLI, the
 #      language host and every resource plugin the venv's Pulumi SDKs ask for. A missing plugin
 #      stops here, before the Docker work, with the plugin's name.
@@ -10,7 +11,8 @@
 # With no kubeconfig the local stack renders the manifests into ./rendered (renderManifestsTo).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-STACK=local
+# The stack to update: `local` (default, `make up`) or a team stack from CI (.github/workflows).
+STACK="${1:-local}"
 
 # shellcheck source=scripts/pulumi-env.sh
 source scripts/pulumi-env.sh
@@ -30,10 +32,18 @@ if ((${#missing[@]})); then
   exit 1
 fi
 
-bash scripts/docker-env.sh start
-# Pulumi.local.yaml names the base images this makes and pushes (it prints the same names).
-bash scripts/base-images.sh cpu >/dev/null
-pulumi stack select "$STACK" --create --secrets-provider passphrase --non-interactive
+policy_config=()
+[[ -f "policy/config/$STACK.json" ]] && policy_config=(--policy-pack-config "policy/config/$STACK.json")
 
-pulumi up --yes --stack "$STACK" --non-interactive \
-  --policy-pack policy --policy-pack-config "policy/config/$STACK.json"
+if [[ "$STACK" == local ]]; then
+  # This machine: its own Docker engine and registry, and the base images Pulumi.local.yaml names
+  # (base-images.sh makes and pushes them; nothing can be pulled here).
+  bash scripts/docker-env.sh start
+  bash scripts/base-images.sh cpu >/dev/null
+  pulumi stack select "$STACK" --create --secrets-provider passphrase --non-interactive
+else
+  # Team stacks already exist in the team backend (README, section "CI").
+  pulumi stack select "$STACK" --non-interactive
+fi
+
+pulumi up --yes --stack "$STACK" --non-interactive --policy-pack policy "${policy_config[@]}"

@@ -106,8 +106,9 @@ def fake_shimmy():
 def test_measure_times_a_long_answer_against_a_one_token_answer(fake_shimmy):
     measurement = gpu_check.measure(fake_shimmy, "phi-3", max_tokens=21, timeout=10)
     assert measurement.tokens == 21
-    # 20 extra tokens at 0.02 s each: about 50 tokens/s, whatever the events' arrival times.
-    assert 25 < measurement.decode_tokens_per_second < 55
+    # 20 extra tokens at 0.02 s each: at most about 50 tokens/s however loaded the machine, while
+    # the events' arrival times (all at once) would give thousands.
+    assert 0 < measurement.decode_tokens_per_second < 100
     assert [r["max_tokens"] for r in _FakeShimmy.requests[-3:]] == [1, 1, 21]
     assert all(r["stream"] is True and r["model"] == "phi-3" for r in _FakeShimmy.requests[-3:])
 
