@@ -88,8 +88,9 @@ def render_dockerfile(build: BuildSettings) -> str:
     if baseline:
         build_env += [("CFLAGS", f"-march={baseline}"), ("CXXFLAGS", f"-march={baseline}")]
     if cuda:
-        # CMAKE_* variables reach CMake as -D definitions; CUDA_PATH is where find_cuda_helper
-        # looks for the static cudart/cuBLAS and the libcuda stub.
+        # CMAKE_* variables reach CMake as -D definitions; CUDA_PATH points CMake's FindCUDAToolkit
+        # at the toolkit. The binding's linker search (find_cuda_helper) reads only
+        # CUDA_LIBRARY_PATH and /usr/local/cuda*, /opt/cuda: the devel images have /usr/local/cuda.
         build_env += [
             ("CUDA_PATH", "/usr/local/cuda"),
             ("CMAKE_CUDA_ARCHITECTURES", "${CUDA_ARCHITECTURES}"),
