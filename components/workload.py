@@ -70,28 +70,28 @@ def resources(settings: Settings) -> dict[str, Any]:
     }
 
 
+# Who every container runs as, and the seccomp profile: set on the pod and on each container.
+_RESTRICTED_IDENTITY = {
+    "run_as_non_root": True,
+    "run_as_user": RUN_AS,
+    "run_as_group": RUN_AS,
+    "seccomp_profile": {"type": "RuntimeDefault"},
+}
+
+
 def container_security_context() -> dict[str, Any]:
     """The Kubernetes "restricted" profile; GPU access needs none of what it forbids."""
     return {
+        **_RESTRICTED_IDENTITY,
         "allow_privilege_escalation": False,
         "read_only_root_filesystem": True,
-        "run_as_non_root": True,
-        "run_as_user": RUN_AS,
-        "run_as_group": RUN_AS,
         "capabilities": {"drop": ["ALL"]},
-        "seccomp_profile": {"type": "RuntimeDefault"},
     }
 
 
 def pod_security_context() -> dict[str, Any]:
     # fs_group makes the model volume writable for the fetcher and readable for shimmy.
-    return {
-        "run_as_non_root": True,
-        "run_as_user": RUN_AS,
-        "run_as_group": RUN_AS,
-        "fs_group": RUN_AS,
-        "seccomp_profile": {"type": "RuntimeDefault"},
-    }
+    return {**_RESTRICTED_IDENTITY, "fs_group": RUN_AS}
 
 
 def probes(settings: Settings) -> dict[str, Any]:
