@@ -13,12 +13,9 @@ from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from pathlib import PurePosixPath
 
+from shimmy_policy.facts import TOOL_SUBCOMMANDS, VALUE_FLAGS
 from shimmy_policy.props import is_unknown
 
-# shimmy v1.9.0 flags that take a value: globals (before or after the subcommand) and serve's own.
-VALUE_FLAGS = frozenset({"--model-dirs", "--gpu-backend", "--n-cpu-moe", "--bind", "--model-path"})
-# Subcommands that run and exit: a container running one of these is a tool, not the server.
-TOOL_SUBCOMMANDS = frozenset({"list", "discover", "probe", "bench", "generate", "gpu-info", "init"})
 SHELLS = frozenset({"sh", "bash", "ash", "dash", "zsh"})
 SHELL_OPERATORS = frozenset({"&&", "||", ";", "|", "&", ";;", "(", ")", ">", ">>", "<"})
 # Words that run the next word as the command (`exec shimmy serve`).

@@ -15,6 +15,16 @@ from pathlib import PurePosixPath
 from typing import Any
 
 from shimmy_policy.cmdline import Invocation
+from shimmy_policy.facts import (
+    ARG_ACCELERATOR,
+    ARG_CUDA_ARCHITECTURES,
+    ARG_FEATURES,
+    ARG_VERSION,
+    CUDA_FEATURES,
+    CUDA_RELEASES,
+    GPU_BACKENDS,
+    discovery_skips,
+)
 from shimmy_policy.props import get, holds_secret, is_unknown, items, mapping, reveal, secret
 from shimmy_policy.workloads import (
     RECOGNITION_SCHEMA,
@@ -28,23 +38,12 @@ from shimmy_policy.workloads import (
 MANDATORY = "mandatory"
 ADVISORY = "advisory"
 
-# The build args through which components/image.py states what the image contains (one place).
-ARG_ACCELERATOR = "ACCELERATOR"
-ARG_VERSION = "SHIMMY_VERSION"
-ARG_FEATURES = "CARGO_FEATURES"
-ARG_CUDA_ARCHITECTURES = "CUDA_ARCHITECTURES"
 IMAGE_TYPES = {
     # pulumi-docker v4: imageName + build.args; docker-build: tags + buildArgs.
     "docker:index/image:Image": (("imageName",), ("build", "args")),
     "docker-build:index:Image": (("tags",), ("buildArgs",)),
 }
-# shimmy releases with a llama.cpp CUDA build: v1.4.2 up to 1.x (v2.0 removed llama.cpp and CUDA).
-CUDA_VERSIONS = ((1, 4, 2), (2, 0, 0))
-CUDA_FEATURES = frozenset({"llama-cuda", "gpu"})  # `gpu` includes llama-cuda in v1.9.0
-# Folder names shimmy's model discovery skips, the search root included.
-SKIPPED_MODEL_DIRS = frozenset({"usr", "var", "tmp", "opt", "home", "etc", "bin", "dev", "proc", "sbin"})
 WILDCARD_HOSTS = frozenset({"0.0.0.0", "[::]"})
-GPU_BACKENDS = frozenset({"auto", "cpu", "cuda", "vulkan", "opencl"})
 
 
 @dataclass(frozen=True)
@@ -435,7 +434,7 @@ def _model_flag(w: Workload, c: Container, config: Mapping[str, Any]) -> list[Fi
             )
     for entry in (e for value in c.run.values("--model-dirs") for e in value.split(";") if e):
         name = PurePosixPath(entry).name
-        if name in SKIPPED_MODEL_DIRS:
+        if discovery_skips(name, root=True):
             findings.append(
                 _fix(
                     where,
@@ -594,7 +593,7 @@ def _cuda_image(
             )
     version = build_args.get(ARG_VERSION)
     parsed = _version(version) if isinstance(version, str) else None
-    low, high = CUDA_VERSIONS
+    low, high = CUDA_RELEASES
     if parsed is None:
         findings.append(
             _fix(
@@ -603,10 +602,14 @@ def _cuda_image(
                 f"pass `{ARG_VERSION}=1.9.0` as a build arg",
             )
         )
-    elif not low <= parsed < high:
-        why = "2.x removed llama.cpp and CUDA" if parsed >= high else "CUDA builds start at 1.4.2"
+    elif not low <= parsed <= high:
         findings.append(
-            _fix(where, f"shimmy {version} has no CUDA build ({why})", f"build `{ARG_VERSION}=1.9.0`")
+            _fix(
+                where,
+                f"shimmy {version} has no CUDA build (only 1.4.2 to 1.9.0 build llama.cpp with CUDA; "
+                "2.x removed llama.cpp)",
+                f"build `{ARG_VERSION}=1.9.0`",
+            )
         )
     return findings
 
