@@ -1,49 +1,43 @@
 #!/usr/bin/env bash
 # `make up`: `pulumi up` of the `local` stack for real, with the policy pack enforced by the engine.
 # `scripts/up.sh STACK` updates another stack (CI's deploy workflow: dev, prod).
-#   1. The toolchain of scripts/setup.sh (`make up` runs it first) must be complete: the CLI, the
-#      language host and every resource plugin the venv's Pulumi SDKs ask for. A missing plugin
-#      stops here, before the Docker work, with the plugin's name.
-#   2. Docker engine + registry on 127.0.0.1:5000 (scripts/docker-env.sh) and the locally made
-#      base images (scripts/base-images.sh) that Pulumi.local.yaml names.
-#   3. The stack (file backend, passphrase secrets: scripts/pulumi-env.sh), then
-#      `pulumi up --yes --stack local --policy-pack policy` with the pack's local config.
-# With no kubeconfig the local stack renders the manifests into ./rendered (renderManifestsTo).
+#   local: the project's own Docker engine and registry on 127.0.0.1:5000 (scripts/docker-env.sh)
+#   and the base images Pulumi.local.yaml names (scripts/base-images.sh). The stack is created on
+#   first use with passphrase secrets; unless you give a passphrase, one is generated for this
+#   machine into the cache folder (mode 600). Its encryption salt belongs to this machine, so
+#   Pulumi writes it into a copy of Pulumi.local.yaml in the cache (--config-file), never into
+#   the tracked file.
+#   other stacks: they already exist in the team backend with their own passphrase (README, "CI").
+# With no cluster configured, the local stack renders its manifests into ./rendered.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-# The stack to update: `local` (default, `make up`) or a team stack from CI (.github/workflows).
-STACK="${1:-local}"
-
 # shellcheck source=scripts/pulumi-env.sh
 source scripts/pulumi-env.sh
-
-mapfile -t missing < <(pulumi plugin ls --json | .venv/bin/python -c '
-import json, pathlib, sys, sysconfig
-installed = {(p["name"], p["version"].removeprefix("v")) for p in json.load(sys.stdin) or [] if p["kind"] == "resource"}
-for path in pathlib.Path(sysconfig.get_paths()["purelib"]).glob("*/pulumi-plugin.json"):
-    info = json.loads(path.read_text())
-    want = (info.get("name"), info.get("version", "").removeprefix("v"))
-    if info.get("resource") and want not in installed:
-        print(f"resource {want[0]} v{want[1]}")
-')
-if ((${#missing[@]})); then
-  echo "up: these plugins are not installed, so the engine cannot run the program (tools/README.md):" >&2
-  printf 'up:   %s\n' "${missing[@]}" >&2
-  exit 1
-fi
-
-policy_config=()
-[[ -f "policy/config/$STACK.json" ]] && policy_config=(--policy-pack-config "policy/config/$STACK.json")
+STACK="${1:-local}"
 
 if [[ "$STACK" == local ]]; then
-  # This machine: its own Docker engine and registry, and the base images Pulumi.local.yaml names
-  # (base-images.sh makes and pushes them; nothing can be pulled here).
+  if [[ -z "${PULUMI_CONFIG_PASSPHRASE+set}" && -z "${PULUMI_CONFIG_PASSPHRASE_FILE:-}" ]]; then
+    passphrase="$SHIMMY_GPU_CACHE/pulumi/local.passphrase"
+    if [[ ! -s "$passphrase" ]]; then
+      (umask 077 && head -c 32 /dev/urandom | base64 >"$passphrase")
+    fi
+    export PULUMI_CONFIG_PASSPHRASE_FILE="$passphrase"
+  fi
   bash scripts/docker-env.sh start
   bash scripts/base-images.sh cpu >/dev/null
-  pulumi stack select "$STACK" --create --secrets-provider passphrase --non-interactive
+  stacks="$SHIMMY_GPU_CACHE/stacks/local"
+  mkdir -p "$stacks"
+  if ! pulumi stack ls --json | grep -q '"name": "local"'; then
+    # `stack init` writes the new salt next to the Pulumi.yaml it runs with: a copy in the cache.
+    cp Pulumi.yaml "$stacks/"
+    pulumi -C "$stacks" stack init local --secrets-provider passphrase --non-interactive
+  fi
+  cp Pulumi.local.yaml "$stacks/Pulumi.local.yaml"
+  config=(--config-file "$stacks/Pulumi.local.yaml")
 else
-  # Team stacks already exist in the team backend (README, section "CI").
   pulumi stack select "$STACK" --non-interactive
+  config=()
 fi
 
-pulumi up --yes --stack "$STACK" --non-interactive --policy-pack policy "${policy_config[@]}"
+mapfile -t policy < <(policy_args "$STACK")
+pulumi up --yes --stack "$STACK" --non-interactive "${config[@]}" "${policy[@]}"
