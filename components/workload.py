@@ -130,7 +130,8 @@ def model_fetcher(model: ModelSettings) -> dict[str, Any] | None:
         "env": [
             {"name": "MODEL_URL", "value": model.download_url},
             {"name": "MODEL_PATH", "value": model.path},
-            {"name": "MODEL_SHA256", "value": model.sha256},
+            # Kubernetes drops empty values, so an empty one would show as a change in every diff.
+            *([{"name": "MODEL_SHA256", "value": model.sha256}] if model.sha256 else []),
         ],
         "volume_mounts": [{"name": "models", "mount_path": model.mount_path}],
         "resources": {"requests": {"cpu": "100m", "memory": "64Mi"}, "limits": {"memory": "256Mi"}},
@@ -185,11 +186,14 @@ def pod_spec(settings: Settings, image: Any, claim_name: Any) -> dict[str, Any]:
         # out the grace period. With the pod's shared PID namespace the pause process is PID 1.
         "share_process_namespace": True,
         "automount_service_account_token": False,
-        "node_selector": dict(w.node_selector),
-        "tolerations": [toleration(t) for t in w.tolerations],
         # Model load plus in-flight requests; shimmy holds no state worth a long drain.
         "termination_grace_period_seconds": 30,
     }
+    # Only what is set: the API server drops empty fields, which would otherwise diff on every update.
+    if w.node_selector:
+        spec["node_selector"] = dict(w.node_selector)
+    if w.tolerations:
+        spec["tolerations"] = [toleration(t) for t in w.tolerations]
     if w.runtime_class_name:
         spec["runtime_class_name"] = w.runtime_class_name
     return spec

@@ -1,60 +1,224 @@
-"""The shipped program under the real engine with the policy pack, per stack.
+"""The shipped program on the real engine: the pinned CLI, its Python host, the docker and kubernetes
+plugins and the policy pack, in a copy of the work tree with its own file backend.
 
-It needs the kubernetes and docker plugins at the versions the pinned SDKs ask for; where they are
-not installed (here: the module proxy does not serve them, tools/README.md) the tests are skipped
-and the reason names them. dev and prod point at clusters that cannot be reached: a preview
-still works, and local renders its manifests into a folder.
+- dev and prod point at a registry and clusters that do not exist here: their previews still run
+  (the kubernetes provider diffs inputs against state when it cannot reach a cluster; pulumi-docker
+  builds nothing on preview), and they pass the pack.
+- local really builds the cpu image with BuildKit on the project's Docker engine, pushes it to
+  127.0.0.1:5000 and renders the manifests; the tests then change config and read the diffs.
 """
 
 from __future__ import annotations
 
-import pytest
+import json
+import shutil
+import subprocess
+from pathlib import Path
 
-from tests.engine.cli import ROOT, Workspace, copy_work_tree, installed_plugins, pulumi_env, required_plugins
+import pytest
+import yaml
+
+from tests.engine.cli import ROOT, Workspace, changed_lines, policy_args, workspace
 
 STACKS = ("dev", "prod", "local")
+PASSWORD = "registry-password-7f3a9c"
+DEPLOYMENT = "kubernetes:apps/v1:Deployment"
+IMAGE = "docker:index/image:Image"
 
 
-def missing_plugins() -> list[str]:
-    missing = required_plugins() - installed_plugins(pulumi_env())
-    return sorted(f"{name} v{version}" for name, version in missing)
+def up(ws: Workspace, stack: str, *args: str):
+    return ws.pulumi("up", "--yes", "--stack", stack, *policy_args(stack), *args)
 
 
-MISSING = missing_plugins()
-pytestmark = pytest.mark.skipif(bool(MISSING), reason=f"resource plugins not installed: {', '.join(MISSING)}")
+def rendered_deployment(ws: Workspace) -> dict:
+    (path,) = (ws.dir / "rendered" / "1-manifest").glob("apps_v1-deployment-*.yaml")
+    return yaml.safe_load(path.read_text())
+
+
+def state_resources(ws: Workspace, stack: str) -> list[dict]:
+    exported = json.loads(ws.pulumi("stack", "export", "--stack", stack).stdout)
+    return exported["deployment"].get("resources") or []
 
 
 @pytest.fixture(scope="module")
-def project(tmp_path_factory) -> Workspace:
-    base = tmp_path_factory.mktemp("program")
-    state = base / "state"
-    state.mkdir()
-    ws = Workspace(copy_work_tree(base / "tree"), pulumi_env(state))
-    for stack in STACKS:
-        ws.pulumi("stack", "init", stack, "--secrets-provider", "passphrase")
-    return ws
-
-
-def policy_args(stack: str) -> list[str]:
-    args = ["--policy-pack", "policy"]
-    if (ROOT / "policy" / "config" / f"{stack}.json").exists():
-        args += ["--policy-pack-config", f"policy/config/{stack}.json"]
-    return args
+def previews(tmp_path_factory) -> Workspace:
+    return workspace(tmp_path_factory.mktemp("previews"), ROOT, STACKS)
 
 
 @pytest.mark.parametrize("stack", STACKS)
-def test_preview_passes_with_the_policy_pack(project, stack):
-    result = project.pulumi("preview", "--stack", stack, *policy_args(stack))
+def test_preview_of_every_stack_passes_the_policy_pack(previews, stack):
+    result = previews.pulumi("preview", "--stack", stack, *policy_args(stack))
     assert "[mandatory]" not in result.stdout
+    assert "+ 9 to create" in result.stdout
 
 
-def test_cpu_profile_on_dev_fails_the_preview_naming_policy_and_deployment(project):
-    project.pulumi("config", "set", "--stack", "dev", "accelerator", "cpu")
-    project.pulumi("config", "set", "--stack", "dev", "--path", "cargoFeatures[1]", "llama")
+def test_the_cpu_profile_on_a_gpu_stack_is_refused_naming_policy_and_deployment(previews):
+    previews.pulumi("config", "set", "--stack", "dev", "accelerator", "cpu")
+    for index, feature in enumerate(("huggingface", "llama")):
+        previews.pulumi("config", "set", "--stack", "dev", "--path", f"cargoFeatures[{index}]", feature)
     try:
-        result = project.pulumi("preview", "--stack", "dev", *policy_args("dev"), check=False)
+        result = previews.pulumi("preview", "--stack", "dev", *policy_args("dev"), check=False)
     finally:
-        project.pulumi("config", "rm", "--stack", "dev", "accelerator")
-        project.pulumi("config", "rm", "--stack", "dev", "cargoFeatures")
+        previews.pulumi("config", "rm", "--stack", "dev", "accelerator")
+        previews.pulumi("config", "rm", "--stack", "dev", "cargoFeatures")
     assert result.returncode != 0
-    assert "[mandatory]  gpu-backend-flag  (kubernetes:apps/v1:Deployment:" in result.stdout
+    assert "[mandatory]  gpu-backend-flag  (kubernetes:apps/v1:Deployment: shimmy)" in result.stdout
+    assert "[mandatory]  cuda-image  (docker:index:Image: shimmy)" in result.stdout
+
+
+@pytest.fixture(scope="module")
+def local(tmp_path_factory) -> Workspace:
+    """The local stack after a real `pulumi up`, with a registry login whose password is a secret,
+    and the model on an existing claim (so that replicas may change)."""
+    ws = workspace(tmp_path_factory.mktemp("local"), ROOT, ("local",))
+    for key, value in (
+        ("registryUsername", "ci-bot"),
+        ("modelSource", "pvc"),
+        ("modelExistingClaim", "models"),
+    ):
+        ws.pulumi("config", "set", "--stack", "local", key, value)
+    ws.pulumi("config", "set", "--stack", "local", "--secret", "registryPassword", stdin=PASSWORD)
+    up(ws, "local")
+    return ws
+
+
+def test_up_pushes_the_image_and_the_rendered_deployment_runs_that_digest(local):
+    image = local.pulumi("stack", "output", "image", "--stack", "local").stdout.strip()
+    assert image.startswith("127.0.0.1:5000/shimmy-gpu/shimmy@sha256:")
+    manifest = subprocess.run(
+        ["curl", "-fsS", "-o", "/dev/null", "-w", "%{http_code}", "-H",
+         "Accept: application/vnd.docker.distribution.manifest.v2+json",
+         "http://127.0.0.1:5000/v2/shimmy-gpu/shimmy/manifests/" + image.split("@")[1]],
+        capture_output=True, text=True, check=True,
+    )  # fmt: skip
+    assert manifest.stdout == "200"
+    (container,) = rendered_deployment(local)["spec"]["template"]["spec"]["containers"]
+    assert container["image"] == image
+
+
+def test_a_second_up_changes_nothing_and_builds_nothing(local):
+    result = up(local, "local", "--expect-no-changes")
+    assert changed_lines(result.stdout) == []
+    assert "unchanged" in result.stdout
+    assert "Building" not in result.stdout and "Pushing" not in result.stdout
+
+
+def test_a_replicas_change_is_an_update_of_the_deployment_only(local):
+    local.pulumi("config", "set", "--stack", "local", "replicas", "2")
+    try:
+        result = local.pulumi("preview", "--diff", "--stack", "local", *policy_args("local"))
+    finally:
+        local.pulumi("config", "rm", "--stack", "local", "replicas")
+    assert changed_lines(result.stdout) == [
+        "~ kubernetes:apps/v1:Deployment: (update)",
+        "~ spec: {",
+        "~ replicas: 1 => 2",
+        "~ 1 to update",
+    ]
+
+
+def test_stack_export_holds_the_registry_password_only_encrypted(local):
+    exported = local.pulumi("stack", "export", "--stack", "local").stdout
+    assert PASSWORD not in exported
+    assert "ciphertext" in exported
+    assert PASSWORD in local.pulumi("stack", "export", "--stack", "local", "--show-secrets").stdout
+
+
+def test_destroy_removes_every_resource_from_state(local):
+    local.pulumi("destroy", "--yes", "--stack", "local")
+    assert state_resources(local, "local") == []
+
+
+# --- the cuda profile ---------------------------------------------------------------------------
+# Compiling llama.cpp's CUDA kernels takes over half an hour on this machine, so this stack's
+# builder uses a stand-in `cargo` that installs a placeholder binary. Everything else is real:
+# the generated cuda Dockerfile built by pulumi-docker with BuildKit, the push, the digest, the
+# rendered Deployment and the engine's diff. The real cuda build is docs/image.md's.
+
+STUB_CARGO = """#!/bin/sh
+# Stand-in for `cargo install --root DIR ...`: installs a placeholder as DIR/bin/shimmy.
+while [ $# -gt 0 ]; do
+  if [ "$1" = --root ]; then root=$2; fi
+  shift
+done
+mkdir -p "$root/bin" && cp /bin/true "$root/bin/shimmy"
+"""
+
+
+@pytest.fixture(scope="module")
+def stub_rust_image(tmp_path_factory) -> str:
+    stack_file = yaml.safe_load((ROOT / "Pulumi.local.yaml").read_text())["config"]
+    base = stack_file["shimmy-gpu:runtimeImage"]
+    context = tmp_path_factory.mktemp("stub-rust")
+    (context / "cargo").write_text(STUB_CARGO)
+    (context / "Dockerfile").write_text(
+        f"FROM {base}\nCOPY cargo /usr/local/cargo/bin/cargo\n"
+        "RUN chmod 755 /usr/local/cargo/bin/cargo && mkdir -p /usr/local/rustup\n"
+    )
+    tag = "127.0.0.1:5000/shimmy-engine-tests/stub-rust:1"
+    docker = shutil.which("docker", path="/usr/bin")
+    env = {"DOCKER_BUILDKIT": "1", "PATH": "/usr/bin:/bin"}
+    subprocess.run([docker, "build", "-q", "-t", tag, str(context)], check=True, env=env, capture_output=True)
+    subprocess.run([docker, "push", "-q", tag], check=True, env=env, capture_output=True)
+    return tag
+
+
+@pytest.fixture(scope="module")
+def cuda(tmp_path_factory, stub_rust_image) -> Workspace:
+    ws = workspace(tmp_path_factory.mktemp("cuda"), ROOT, ("cuda",))
+    local_config = yaml.safe_load((ROOT / "Pulumi.local.yaml").read_text())["config"]
+    config = {
+        **{key.split(":", 1)[1]: value for key, value in local_config.items()},
+        "accelerator": "cuda",
+        "cargoFeatures": ["huggingface", "llama-cuda"],
+        "cudaArchitectures": ["75"],
+        "rustImage": stub_rust_image,
+        "imageRepository": "shimmy-engine-tests/shimmy",
+        "namespace": "shimmy-cuda",
+    }
+    stack_file = {"config": {f"shimmy-gpu:{key}": value for key, value in config.items()}}
+    (ws.dir / "Pulumi.cuda.yaml").write_text(yaml.safe_dump(stack_file))
+    up(ws, "cuda")
+    return ws
+
+
+def test_a_cuda_architectures_change_rebuilds_the_image_and_rolls_the_deployment(cuda):
+    before = cuda.pulumi("stack", "output", "image", "--stack", "cuda").stdout.strip()
+    cuda.pulumi(
+        "config", "set", "--stack", "cuda", "--path", "cudaArchitectures[1]", "86", "--type", "string"
+    )
+    result = cuda.pulumi("preview", "--diff", "--stack", "cuda", *policy_args("cuda"))
+    changed = changed_lines(result.stdout)
+    # pulumi-docker keeps no `build` in the Image's state, so the diff shows the new build whole.
+    assert changed == [
+        "~ docker:index/image:Image: (update)",
+        "+ build : {",
+        "+ args : {",
+        '+ ACCELERATOR : "cuda"',
+        '+ CARGO_FEATURES : "huggingface,llama-cuda"',
+        '+ CUDA_ARCHITECTURES: "75;86"',
+        '+ SHIMMY_VERSION : "1.9.0"',
+        '+ builderVersion: "BuilderBuildKit"',
+        '+ context : "docker"',
+        changed[9],  # the context digest
+        '+ dockerfile : "docker/build/cuda.Dockerfile"',
+        '+ platform : "linux/amd64"',
+        '~ imageName: "127.0.0.1:5000/shimmy-engine-tests/shimmy:1.9.0-cuda12.4.1-sm75" => '
+        '"127.0.0.1:5000/shimmy-engine-tests/shimmy:1.9.0-cuda12.4.1-sm75.86"',
+        "~ kubernetes:apps/v1:Deployment: (update)",
+        "~ spec: {",
+        "~ template: {",
+        "~ spec: {",
+        "~ containers: [",
+        "~ [0]: {",
+        f'~ image: "{before}" => [unknown]',
+        "~ 2 to update",
+    ]
+
+    up(cuda, "cuda")
+    after = cuda.pulumi("stack", "output", "image", "--stack", "cuda").stdout.strip()
+    assert after != before and after.startswith("127.0.0.1:5000/shimmy-engine-tests/shimmy@sha256:")
+    (container,) = rendered_deployment(cuda)["spec"]["template"]["spec"]["containers"]
+    assert container["image"] == after
+    dockerfile = Path(cuda.dir, "docker", "build", "cuda.Dockerfile").read_text()
+    assert 'ARG CUDA_ARCHITECTURES="75;86"' in dockerfile

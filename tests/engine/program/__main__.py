@@ -1,39 +1,39 @@
-"""A program with no resource plugin: what the real engine, language host, backend and secrets
-provider do, measured where the kubernetes and docker plugins cannot be built (tools/README.md).
+"""Kubernetes objects from the stack's config, declared as real pulumi_kubernetes resources.
 
-Components need no plugin. `workload` is registered under the Deployment's type token with the
-Deployment's wire inputs, so the policy pack sees what it sees for the real Deployment.
+The engine tests hand this program workloads that other programs might declare (a Deployment
+without a GPU, an Argo Rollout, a KServe InferenceService, ...) to see what the policy pack does
+with them on the real engine and the real kubernetes plugin. The provider renders YAML into
+`rendered/` instead of talking to a cluster.
+
+Config `objects`: a JSON list of Kubernetes objects (apiVersion, kind, metadata, spec), camelCase.
 """
 
 import json
 
 import pulumi
+import pulumi_kubernetes as k8s
+
+TYPED = {
+    ("apps/v1", "Deployment"): k8s.apps.v1.Deployment,
+    ("apps/v1", "StatefulSet"): k8s.apps.v1.StatefulSet,
+    ("v1", "Pod"): k8s.core.v1.Pod,
+    ("v1", "ReplicationController"): k8s.core.v1.ReplicationController,
+    ("v1", "PodTemplate"): k8s.core.v1.PodTemplate,
+    ("v1", "Service"): k8s.core.v1.Service,
+    ("batch/v1", "Job"): k8s.batch.v1.Job,
+}
 
 config = pulumi.Config()
+provider = k8s.Provider("render", render_yaml_to_directory="rendered")
+options = pulumi.ResourceOptions(provider=provider)
 
-
-class Settings(pulumi.ComponentResource):
-    def __init__(self, name: str, props: dict, opts: pulumi.ResourceOptions | None = None):
-        super().__init__("shimmy-engine:index:Settings", name, props, opts)
-
-
-class Workload(pulumi.ComponentResource):
-    def __init__(self, name: str, props: dict):
-        super().__init__("kubernetes:apps/v1:Deployment", name, props)
-
-
-settings = Settings(
-    "settings",
-    {
-        "replicas": config.get_int("replicas") or 1,
-        "cudaArchitectures": config.get_object("cudaArchitectures") or ["75"],
-        "registryPassword": config.get_secret("registryPassword"),
-    },
-)
-
-deployment = config.get("deployment")
-if deployment:
-    Workload("shimmy", json.loads(deployment))
-
-pulumi.export("replicas", config.get_int("replicas") or 1)
-pulumi.export("registryPassword", config.get_secret("registryPassword"))
+for obj in json.loads(config.get("objects") or "[]"):
+    name = obj["metadata"]["name"]
+    typed = TYPED.get((obj["apiVersion"], obj["kind"]))
+    fields = {key: value for key, value in obj.items() if key not in ("apiVersion", "kind")}
+    if typed is not None:
+        typed(name, **fields, opts=options)
+    else:
+        k8s.apiextensions.CustomResource(
+            name, api_version=obj["apiVersion"], kind=obj["kind"], **fields, opts=options
+        )
