@@ -13,7 +13,7 @@ from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from pathlib import PurePosixPath
 
-from shimmy_policy.facts import TOOL_SUBCOMMANDS, VALUE_FLAGS
+from shimmy_policy.facts import VALUE_FLAGS
 from shimmy_policy.props import is_unknown
 
 SHELLS = frozenset({"sh", "bash", "ash", "dash", "zsh"})

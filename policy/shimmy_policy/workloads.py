@@ -7,7 +7,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from shimmy_policy.cmdline import TOOL_SUBCOMMANDS, Invocation, invocation, runs_executable
+from shimmy_policy.cmdline import Invocation, invocation, runs_executable
+from shimmy_policy.facts import TOOL_SUBCOMMANDS
 from shimmy_policy.props import get, is_unknown, items, mapping
 
 # Where each kind keeps its pod template (Pod: the object itself). API group and version do not matter.
