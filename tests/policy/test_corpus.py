@@ -1,7 +1,8 @@
 """The corpus: each misconfigured workload gives exactly its mandatory violations; correct ones give none."""
 
 import pytest
-from shimmy_policy.rules import MANDATORY, RULES, evaluate
+from shimmy_policy.model import MANDATORY, ResourceRule
+from shimmy_policy.registry import RULES, evaluate
 
 from tests.policy.corpus import CORRECT, MISCONFIGURED
 
@@ -36,4 +37,6 @@ def test_corpus_size_and_reach():
     assert {"Deployment", "Pod", "Job", "CronJob", "StatefulSet", "DaemonSet", "ReplicaSet", "Image"} <= kinds
     # Every mandatory resource rule is the expected answer of some misconfigured workload.
     expected = {rule for case in MISCONFIGURED for rule, _ in case.expected}
-    assert expected == {rule.name for rule in RULES if rule.level == MANDATORY and rule.check}
+    assert expected == {
+        rule.name for rule in RULES if rule.level == MANDATORY and isinstance(rule, ResourceRule)
+    }

@@ -2,8 +2,8 @@
 
 from pathlib import Path
 
-from shimmy_policy.rules import RULES
-from shimmy_policy.workloads import RECOGNITION_SCHEMA
+from shimmy_policy.recognition import RECOGNITION_SCHEMA
+from shimmy_policy.registry import RULES
 
 README = Path(__file__).resolve().parents[2] / "README.md"
 

@@ -5,7 +5,7 @@ import copy
 import pytest
 from pulumi.runtime import proto
 from shimmy_policy.props import UNKNOWN, secret
-from shimmy_policy.rules import RULES
+from shimmy_policy.registry import RULES
 
 from tests.policy.corpus import DIGEST, MISCONFIGURED
 from tests.policy.engine import analyze, analyze_stack, analyzer, remediate

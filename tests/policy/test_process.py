@@ -8,7 +8,7 @@ import pytest
 from google.protobuf import empty_pb2
 from pulumi.runtime import proto
 from pulumi.runtime.proto import analyzer_pb2_grpc
-from shimmy_policy.rules import RULES
+from shimmy_policy.registry import RULES
 
 from tests.policy.conftest import POLICY_DIR
 from tests.policy.engine import struct

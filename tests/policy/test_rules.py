@@ -2,9 +2,11 @@
 
 import pytest
 from shimmy_policy.cmdline import invocation
+from shimmy_policy.model import Resource
 from shimmy_policy.props import UNKNOWN
-from shimmy_policy.rules import evaluate
-from shimmy_policy.workloads import Recognition, image_repository, workload
+from shimmy_policy.recognition import Recognition, image_repository
+from shimmy_policy.registry import evaluate
+from shimmy_policy.workloads import workload
 
 from tests.policy.corpus import DIGEST
 from tests.policy.test_pack import DEPLOYMENT, deployment
@@ -43,7 +45,7 @@ def test_the_arguments_shimmy_receives(command, args, tokens, editable):
 )
 def test_a_path_named_shimmy_does_not_make_a_container_shimmy(command, args):
     props = deployment(name="app", image="registry.example.com/app@" + DIGEST, command=command, args=args)
-    assert workload(DEPLOYMENT, "r", props, Recognition()).shimmy == ()
+    assert workload(Resource(DEPLOYMENT, "r", props), Recognition()).shimmy == ()
 
 
 def test_flags_in_both_forms_and_the_subcommand_after_global_flags():
@@ -69,7 +71,7 @@ def test_recognition_is_configurable_by_name_image_and_pod_label():
 
 
 def test_a_container_running_a_shimmy_tool_is_not_a_server():
-    w = workload(DEPLOYMENT, "r", deployment(args=["gpu-info"]), Recognition())
+    w = workload(Resource(DEPLOYMENT, "r", deployment(args=["gpu-info"])), Recognition())
     assert w is not None and w.shimmy == ()
 
 
