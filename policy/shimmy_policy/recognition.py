@@ -9,7 +9,8 @@ from typing import Any
 
 from shimmy_policy.cmdline import Invocation, runs_executable
 from shimmy_policy.facts import EXECUTABLE, TOOL_SUBCOMMANDS
-from shimmy_policy.props import is_unknown, items
+from shimmy_policy.podspecs import PodLocation, extra_location
+from shimmy_policy.props import is_unknown, items, mapping
 from shimmy_policy.readers import literal_env
 
 
@@ -22,14 +23,21 @@ class Recognition:
     image_pattern: str = r"(^|/)[^/]*shimmy[^/]*$"
     pod_labels: Mapping[str, str] = field(default_factory=dict)
     executables: frozenset[str] = frozenset({EXECUTABLE})
+    # Where to look beyond the known pod specs and the search: (kind pattern, location) pairs.
+    extra_paths: tuple[tuple[str, PodLocation], ...] = ()
+    # Kinds (`Kind`, `group/Kind` or `apiVersion/Kind`) never taken for workloads.
+    exclude_kinds: tuple[str, ...] = ()
 
     @classmethod
     def from_config(cls, config: Mapping[str, Any]) -> Recognition:
+        extra = (extra_location(mapping(entry)) for entry in items(config.get("extraPodSpecPaths")))
         return cls(
             container_names=frozenset(config.get("containerNames", cls.container_names)),
             image_pattern=config.get("imagePattern", cls.image_pattern),
             pod_labels=dict(config.get("podLabels") or {}),
             executables=frozenset(config.get("executables", cls.executables)),
+            extra_paths=tuple(e for e in extra if e is not None),
+            exclude_kinds=tuple(k for k in items(config.get("excludeKinds")) if isinstance(k, str)),
         )
 
     def is_shimmy(self, container: Mapping[str, Any], pod_labels: Mapping[str, Any], run: Invocation) -> bool:
@@ -81,5 +89,30 @@ RECOGNITION_SCHEMA: dict[str, dict[str, Any]] = {
         "items": {"type": "string"},
         "default": sorted(Recognition.executables),
         "description": "Executable names whose invocation in command/args marks a container as shimmy.",
+    },
+    "extraPodSpecPaths": {
+        "type": "array",
+        "items": {
+            "type": "object",
+            "properties": {
+                "kind": {"type": "string", "description": "Kind, group/Kind or apiVersion/Kind."},
+                "path": {
+                    "type": "string",
+                    "description": "Dotted path to a pod spec; * for any key or index.",
+                },
+                "containerPath": {"type": "string", "description": "Dotted path to one container."},
+            },
+            "required": ["kind"],
+            "anyOf": [{"required": ["path"]}, {"required": ["containerPath"]}],
+            "additionalProperties": False,
+        },
+        "default": [],
+        "description": "Pod specs (or single containers) of a kind that the known paths and the search miss.",
+    },
+    "excludeKinds": {
+        "type": "array",
+        "items": {"type": "string"},
+        "default": [],
+        "description": "Kinds (Kind, group/Kind or apiVersion/Kind) never searched for shimmy containers.",
     },
 }

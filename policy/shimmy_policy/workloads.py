@@ -14,29 +14,10 @@ from typing import Any
 
 from shimmy_policy.cmdline import Invocation, invocation
 from shimmy_policy.model import Finding, Level, Remediation, Resource, ResourceRule, Schema, Subject
+from shimmy_policy.podspecs import Path, Pod, api_kind, dotted, pod_specs
 from shimmy_policy.props import get, is_secret, is_unknown, items, mapping, reveal
 from shimmy_policy.readers import literal_env
 from shimmy_policy.recognition import RECOGNITION_SCHEMA, Recognition
-
-Path = tuple[str | int, ...]
-
-# Where each kind keeps its pod template (Pod: the object itself). API group and version do not matter.
-POD_TEMPLATE: dict[str, Path] = {
-    "Pod": (),
-    "Deployment": ("spec", "template"),
-    "StatefulSet": ("spec", "template"),
-    "DaemonSet": ("spec", "template"),
-    "ReplicaSet": ("spec", "template"),
-    "Job": ("spec", "template"),
-    "CronJob": ("spec", "jobTemplate", "spec", "template"),
-}
-
-
-@dataclass(frozen=True)
-class Pod:
-    path: Path  # where its pod spec lives in the resource's properties
-    spec: Mapping[str, Any]
-    labels: Mapping[str, Any]
 
 
 @dataclass(frozen=True)
@@ -51,64 +32,68 @@ class Container:
 @dataclass(frozen=True)
 class Workload:
     kind: str
+    group: str  # the API group ("core" for the core group)
     name: str  # metadata.name, else the Pulumi resource name
     namespace: str | None
     spec: Mapping[str, Any]  # the resource's own spec (strategy lives here)
+    built_in: bool  # a built-in kind: messages need not say where in the object a container is
     pods: tuple[Pod, ...]
     shimmy: tuple[Container, ...]
+    unreadable: tuple[Path, ...] = ()  # pod specs (or parts) unknown during preview
 
     @property
     def where(self) -> str:
-        return f'{self.kind} "{self.name}"'
+        """`Deployment "llm"`; other kinds with their group, as kubectl names them:
+        `Service.serving.knative.dev "llm"` is a Knative Service, never a core one."""
+        kind = self.kind if self.built_in else f"{self.kind}.{self.group}"
+        return f'{kind} "{self.name}"'
 
     def describe(self, container: Container) -> str:
-        return f'{self.where} container "{container.name}"'
+        at = "" if self.built_in else f" ({dotted(container.path)})"
+        return f'{self.where} container "{container.name}"{at}'
+
+    def describe_pod(self, pod: Pod) -> str:
+        return self.where if self.built_in else f"{self.where} ({dotted(pod.path)})"
 
 
-def kind_of(resource_type: str) -> str | None:
-    """`kubernetes:apps/v1:Deployment` -> `Deployment` (None for other providers and kinds)."""
-    if not resource_type.startswith("kubernetes:"):
-        return None
-    kind = resource_type.rsplit(":", 1)[-1]
-    return kind if kind in POD_TEMPLATE else None
-
-
-def _container(path: Path, index: int, spec: Mapping[str, Any], pod: Pod, recognition: Recognition):
+def _shimmy(
+    path: Path, name: str, spec: Mapping[str, Any], pod: Pod, recognition: Recognition
+) -> Container | None:
     command = [t for t in items(spec.get("command")) if isinstance(t, str)]
     args = [t for t in items(spec.get("args")) if isinstance(t, str)]
     run = invocation(command, args, literal_env(spec), recognition.executables)
     if is_unknown(spec.get("command")) or is_unknown(spec.get("args")):
         run = Invocation(run.tokens, run.editable, True)
-    if not recognition.is_shimmy(spec, pod.labels, run):
-        return None
-    return Container(path, str(spec.get("name", f"#{index}")), spec, run, pod)
+    return Container(path, name, spec, run, pod) if recognition.is_shimmy(spec, pod.labels, run) else None
 
 
 def workload(resource: Resource, recognition: Recognition) -> Workload | None:
-    """The workload view of a resource with a pod template; None for any other resource."""
-    kind = kind_of(resource.type)
-    if kind is None:
+    """The workload view of a Kubernetes object that runs pods; None for any other resource."""
+    kind = api_kind(resource.type)
+    if kind is None or any(kind.matches(pattern) for pattern in recognition.exclude_kinds):
         return None
     props = resource.props
-    template_path = POD_TEMPLATE[kind]
-    template = mapping(get(props, *template_path))
-    pod = Pod(
-        (*template_path, "spec"), mapping(template.get("spec")), mapping(get(template, "metadata", "labels"))
-    )
-    shimmy = []
-    for index, spec in enumerate(items(pod.spec.get("containers"))):
-        found = _container((*pod.path, "containers", index), index, mapping(spec), pod, recognition)
-        if found is not None:
-            shimmy.append(found)
+    found = pod_specs(kind, props, recognition.extra_paths)
+    if not (found.located or found.pods):
+        return None
+    shimmy = [
+        c
+        for pod in found.pods
+        for path, spec, name in pod.containers
+        if (c := _shimmy(path, name, spec, pod, recognition)) is not None
+    ]
     name = get(props, "metadata", "name")
     namespace = get(props, "metadata", "namespace")
     return Workload(
-        kind=kind,
+        kind=kind.kind,
+        group=kind.group,
         name=name if isinstance(name, str) and not is_unknown(name) else resource.name,
         namespace=namespace if isinstance(namespace, str) else None,
         spec=mapping(props.get("spec")),
-        pods=(pod,),
+        built_in=kind.built_in,
+        pods=found.pods,
         shimmy=tuple(shimmy),
+        unreadable=found.unreadable,
     )
 
 
@@ -118,6 +103,11 @@ ContainerCheck = Callable[[Subject, Workload, Container, Mapping[str, Any]], lis
 # Rewrites one shimmy container on the wire (in place); False: it cannot be fixed safely.
 ContainerFix = Callable[[Workload, Container, dict[str, Any], Mapping[str, Any]], bool]
 WorkloadCheck = Callable[[Subject, Workload, Mapping[str, Any]], list[Finding]]
+
+
+def unreadable(rule: str, w: Workload) -> list[Finding]:
+    """A pod spec unknown during preview may hold a shimmy container: say so, never pass silently."""
+    return [Subject(rule, w.where).pending(f"the pod spec at {dotted(path)}") for path in w.unreadable]
 
 
 def container_subject(rule: str, w: Workload, c: Container) -> Subject:
@@ -140,7 +130,8 @@ def container_rule(
         w = workload(resource, Recognition.from_config(config))
         if w is None:
             return []
-        return [f for c in w.shimmy for f in check(container_subject(name, w, c), w, c, config)]
+        findings = unreadable(name, w)
+        return findings + [f for c in w.shimmy for f in check(container_subject(name, w, c), w, c, config)]
 
     return ResourceRule(
         name=name,
@@ -167,9 +158,9 @@ def workload_rule(
 
     def check_resource(resource: Resource, config: Mapping[str, Any]) -> list[Finding]:
         w = workload(resource, Recognition.from_config(config))
-        if w is None or not w.shimmy:
+        if w is None:
             return []
-        return check(Subject(name, w.where), w, config)
+        return unreadable(name, w) + (check(Subject(name, w.where), w, config) if w.shimmy else [])
 
     return ResourceRule(
         name=name,

@@ -30,5 +30,7 @@ def test_correct_variant_gives_no_finding_at_all(case):
 def test_the_corpus_reaches_every_kind_and_every_mandatory_resource_rule():
     kinds = {case.resource().type.rsplit(":", 1)[-1] for case in MISCONFIGURED}
     assert {"Deployment", "Pod", "Job", "CronJob", "StatefulSet", "DaemonSet", "ReplicaSet", "Image"} <= kinds
+    assert {"ReplicationController", "PodTemplate", "Rollout", "InferenceService", "ServingRuntime"} <= kinds
+    assert {"Service", "CloneSet", "LeaderWorkerSet", "RayCluster", "PyTorchJob"} <= kinds  # Service: Knative
     expected = {rule for case in MISCONFIGURED for rule, _ in case.expected}
     assert expected == {r.name for r in RULES if r.level == MANDATORY and isinstance(r, ResourceRule)}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from typing import Any
 
 from shimmy_policy.facts import GPU_NODE_LABEL_PREFIX, GPU_TAINT_KEY
@@ -49,7 +50,7 @@ def check(at: Subject, w: Workload, config: Mapping[str, Any]) -> list[Finding]:
         keys = gpu_node_keys(pod.spec, config["gpuNodeLabelPrefixes"])
         if keys and not tolerates(pod.spec, taint):
             findings.append(
-                at.violation(
+                replace(at, where=w.describe_pod(pod)).violation(
                     f"the pod targets GPU nodes ({', '.join(dict.fromkeys(keys))}) but does not tolerate the "
                     f"{taint}:NoSchedule taint they usually carry, so it stays Pending",
                     f"add `tolerations: [{{key: {taint}, operator: Exists, effect: NoSchedule}}]`",

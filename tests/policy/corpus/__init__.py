@@ -4,10 +4,16 @@ Every test module takes its objects from here (never from another test module); 
 declare the same objects for the real engine.
 """
 
-from tests.policy.corpus import backend, correct, gpu, images, serving
+from tests.policy.corpus import backend, correct, gpu, images, kinds, serving
 from tests.policy.corpus.case import DIGEST, Case, case, resource, type_token
 
-MISCONFIGURED = [*gpu.MISCONFIGURED, *backend.MISCONFIGURED, *serving.MISCONFIGURED, *images.MISCONFIGURED]
-CORRECT = [*correct.CORRECT, *images.CORRECT]
+MISCONFIGURED = [
+    *gpu.MISCONFIGURED,
+    *backend.MISCONFIGURED,
+    *serving.MISCONFIGURED,
+    *images.MISCONFIGURED,
+    *kinds.KINDS_MISCONFIGURED,
+]
+CORRECT = [*correct.CORRECT, *images.CORRECT, *kinds.KINDS_CORRECT]
 
 __all__ = ["CORRECT", "DIGEST", "MISCONFIGURED", "Case", "case", "resource", "type_token"]

@@ -1,0 +1,317 @@
+"""Where a Kubernetes object keeps the pod specs it runs, whatever its kind.
+
+Three sources, in this order, each container counted once:
+1. known locations: the built-in kinds' pod templates, and those of common inference CRDs
+   (Argo Rollouts, KServe, Knative, OpenKruise, LeaderWorkerSet), KServe's single model
+   containers included;
+2. locations a stack's policy config adds for a kind (`extraPodSpecPaths`);
+3. a bounded search of the object's properties for pod-spec-shaped objects: a mapping whose
+   `containers` is a list of container-shaped mappings (a `name` and an `image`, `command` or
+   `args`). This finds Ray, Kubeflow, Volcano, JobSet and the many operators shaped the same way.
+
+A known or configured location whose value is unknown during preview is reported as unreadable
+(the rules then say it is checked at update); the search cannot tell a workload from any other
+object, so it reports nothing it cannot read.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from shimmy_policy.props import is_unknown, mapping
+
+Path = tuple[str | int, ...]
+WILDCARD = "*"
+
+# Type tokens under kubernetes: that are not API objects but Pulumi components or a Helm release
+# (kubernetes:yaml:ConfigFile, kubernetes:yaml/v2:ConfigGroup, kubernetes:helm.sh/v4:Chart, ...).
+# Their children are registered, and checked, as objects of their own; a Release renders in the cluster.
+NOT_OBJECTS = frozenset({"yaml", "helm.sh", "kustomize"})
+BUILT_IN_GROUPS = frozenset({"core", "apps", "batch", "extensions"})
+# The search's bounds: nesting depth below the object, and mappings and lists visited.
+MAX_DEPTH = 24
+MAX_NODES = 20_000
+
+
+@dataclass(frozen=True)
+class ApiKind:
+    group: str  # "core" for the core group, as in type tokens
+    version: str
+    kind: str
+
+    @property
+    def api_version(self) -> str:
+        return self.version if self.group == "core" else f"{self.group}/{self.version}"
+
+    @property
+    def built_in(self) -> bool:
+        return self.group in BUILT_IN_GROUPS and self.kind in BUILT_IN
+
+    def matches(self, pattern: str) -> bool:
+        """`Kind`, `group/Kind` or `apiVersion/Kind` (e.g. Rollout, argoproj.io/Rollout, v1/Pod)."""
+        prefix, _, kind = pattern.rpartition("/")
+        return kind == self.kind and prefix in ("", self.group, self.api_version)
+
+
+def api_kind(resource_type: str) -> ApiKind | None:
+    """`kubernetes:argoproj.io/v1alpha1:Rollout` -> its group, version and kind; None for anything else."""
+    provider, _, rest = resource_type.partition(":")
+    group_version, _, kind = rest.partition(":")
+    group, _, version = group_version.rpartition("/")
+    if provider != "kubernetes" or not (group and version and kind) or group in NOT_OBJECTS:
+        return None
+    return ApiKind(group, version, kind)
+
+
+def steps(dotted: str) -> Path:
+    """`spec.workerGroupSpecs.*.template` -> ("spec", "workerGroupSpecs", "*", "template")."""
+    return tuple(int(s) if s.isdigit() else s for s in dotted.split(".") if s)
+
+
+def dotted(path: Path) -> str:
+    """("spec", "containers", 0) -> `spec.containers[0]`."""
+    out = ""
+    for step in path:
+        out += f"[{step}]" if isinstance(step, int) else f".{step}" if out else step
+    return out
+
+
+@dataclass(frozen=True)
+class PodLocation:
+    spec: Path  # the pod spec: holds the container lists and pod-level fields (tolerations, ...)
+    labels: tuple[Path, ...] = ()  # label maps its pods carry, merged in order
+    lists: tuple[str, ...] = ("containers",)  # keys of the pod spec holding lists of containers
+    singles: tuple[str | int, ...] = ()  # keys of the pod spec holding one container each
+    single_name: str | None = None  # the name a single container gets when it sets none (else its key)
+
+
+def template(*path: str | int) -> PodLocation:
+    """A PodTemplateSpec at `path`: its metadata carries the pods' labels, its spec is the pod spec."""
+    return PodLocation(spec=(*path, "spec"), labels=((*path, "metadata", "labels"),))
+
+
+def _kserve(*component: str, singles: Sequence[str] = ()) -> PodLocation:
+    """An InferenceService component: a pod spec of its own, labelled with the object's and its labels."""
+    path = ("spec", *component)
+    labels = (("metadata", "labels"), (*path, "labels"))
+    return PodLocation(spec=path, labels=labels, singles=tuple(singles), single_name="kserve-container")
+
+
+# KServe v1beta1: each of these holds one container (the "kserve-container") next to the pod fields.
+KSERVE_PREDICTORS = (
+    "model", "huggingface", "sklearn", "xgboost", "lightgbm", "tensorflow", "pytorch", "triton", "onnx",
+    "pmml", "paddle",
+)  # fmt: skip
+KSERVE_EXPLAINERS = ("art", "alibi")
+
+BUILT_IN: dict[str, tuple[PodLocation, ...]] = {
+    "Pod": (template(),),
+    "PodTemplate": (template("template"),),
+    "ReplicationController": (template("spec", "template"),),
+    "ReplicaSet": (template("spec", "template"),),
+    "Deployment": (template("spec", "template"),),
+    "StatefulSet": (template("spec", "template"),),
+    "DaemonSet": (template("spec", "template"),),
+    "Job": (template("spec", "template"),),
+    "CronJob": (template("spec", "jobTemplate", "spec", "template"),),
+}
+CUSTOM: dict[tuple[str, str], tuple[PodLocation, ...]] = {
+    ("argoproj.io", "Rollout"): (template("spec", "template"),),
+    ("serving.knative.dev", "Service"): (template("spec", "template"),),
+    ("serving.knative.dev", "Configuration"): (template("spec", "template"),),
+    ("serving.knative.dev", "Revision"): (PodLocation(spec=("spec",), labels=(("metadata", "labels"),)),),
+    ("serving.kserve.io", "InferenceService"): (
+        _kserve("predictor", singles=KSERVE_PREDICTORS),
+        _kserve("predictor", "workerSpec"),
+        _kserve("transformer"),
+        _kserve("explainer", singles=KSERVE_EXPLAINERS),
+    ),
+    # The container template of the InferenceServices that use the runtime.
+    ("serving.kserve.io", "ServingRuntime"): (PodLocation(spec=("spec",), labels=(("spec", "labels"),)),),
+    ("serving.kserve.io", "ClusterServingRuntime"): (
+        PodLocation(spec=("spec",), labels=(("spec", "labels"),)),
+    ),
+    ("apps.kruise.io", "CloneSet"): (template("spec", "template"),),
+    ("apps.kruise.io", "StatefulSet"): (template("spec", "template"),),
+    ("apps.kruise.io", "DaemonSet"): (template("spec", "template"),),
+    ("leaderworkerset.x-k8s.io", "LeaderWorkerSet"): (
+        template("spec", "leaderWorkerTemplate", "leaderTemplate"),
+        template("spec", "leaderWorkerTemplate", "workerTemplate"),
+    ),
+}
+
+
+def known_locations(kind: ApiKind) -> tuple[PodLocation, ...]:
+    if kind.built_in:
+        return BUILT_IN[kind.kind]
+    return CUSTOM.get((kind.group, kind.kind), ())
+
+
+def extra_location(entry: Mapping[str, Any]) -> tuple[str, PodLocation] | None:
+    """A policy config entry `{kind, path}` (a pod spec) or `{kind, containerPath}` (one container)."""
+    kind, path, container = entry.get("kind"), entry.get("path"), entry.get("containerPath")
+    if not isinstance(kind, str):
+        return None
+    if isinstance(path, str):
+        spec = steps(path)
+        labels = ((*spec[:-1], "metadata", "labels"),) if spec[-1:] == ("spec",) else ()
+        return kind, PodLocation(spec=spec, labels=labels)
+    if isinstance(container, str) and steps(container):
+        at = steps(container)
+        return kind, PodLocation(spec=at[:-1], lists=(), singles=(at[-1],))
+    return None
+
+
+# --- reading ----------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Pod:
+    path: Path  # where its pod spec lives in the object's properties
+    spec: Mapping[str, Any]
+    labels: Mapping[str, Any]
+    # (path, container spec, name) of every container it runs (init containers are not among them)
+    containers: tuple[tuple[Path, Mapping[str, Any], str], ...] = ()
+
+
+@dataclass(frozen=True)
+class PodSpecs:
+    pods: tuple[Pod, ...] = ()
+    unreadable: tuple[Path, ...] = ()  # known or configured locations unknown during preview
+    located: bool = False  # the kind has known or configured locations (a workload even without pods)
+
+
+def resolve(value: Any, path: Path, at: Path = ()) -> Iterator[tuple[Path, Any]]:
+    """Every (path, value) that `path` reaches, `*` taking every key or index; an unknown value on the
+    way is yielded where it stands (its path is shorter). An absent step yields nothing."""
+    if is_unknown(value) or not path:
+        yield at, value
+        return
+    step, rest = path[0], path[1:]
+    if step == WILDCARD:
+        entries = value.items() if isinstance(value, Mapping) else enumerate(value) if _is_list(value) else ()
+        for key, item in entries:
+            yield from resolve(item, rest, (*at, key))
+    elif _has(value, step):
+        yield from resolve(value[step], rest, (*at, step))
+
+
+def _is_list(value: Any) -> bool:
+    return isinstance(value, list | tuple)
+
+
+def _has(value: Any, step: str | int) -> bool:
+    if isinstance(step, int):
+        return _is_list(value) and step < len(value)
+    return isinstance(value, Mapping) and step in value
+
+
+def _labels(props: Mapping[str, Any], paths: Sequence[Path], pod_path: Path) -> dict[str, Any]:
+    """The label maps merged; a `*` in a label path takes the key or index the pod spec's path took."""
+    merged: dict[str, Any] = {}
+    for path in paths:
+        concrete = tuple(
+            pod_path[i] if s == WILDCARD and i < len(pod_path) else s for i, s in enumerate(path)
+        )
+        for _, labels in resolve(props, concrete):
+            merged.update(mapping(labels))
+    return merged
+
+
+def _read(props: Mapping[str, Any], location: PodLocation, unreadable: list[Path]) -> list[Pod]:
+    pods = []
+    for pod_path, spec in resolve(props, location.spec):
+        if is_unknown(spec):
+            unreadable.append(pod_path)
+            continue
+        if not isinstance(spec, Mapping) and not (location.singles and _is_list(spec)):
+            continue
+        containers = []
+        for key in location.lists:
+            for list_path, value in resolve(spec, (key,), pod_path):
+                if is_unknown(value):
+                    unreadable.append(list_path)
+                for index, item in enumerate(value if _is_list(value) else ()):
+                    if is_unknown(item):
+                        unreadable.append((*list_path, index))
+                    elif isinstance(item, Mapping):
+                        containers.append(((*list_path, index), item, str(item.get("name", f"#{index}"))))
+        for key in location.singles:
+            for path, item in resolve(spec, (key,), pod_path):
+                if is_unknown(item):
+                    unreadable.append(path)
+                elif isinstance(item, Mapping):
+                    default = location.single_name or str(path[-1])
+                    containers.append((path, item, str(item.get("name", default))))
+        labels = _labels(props, location.labels, pod_path)
+        pods.append(Pod(pod_path, mapping(spec), labels, tuple(containers)))
+    return pods
+
+
+def container_shaped(value: Any) -> bool:
+    return (
+        isinstance(value, Mapping)
+        and isinstance(value.get("name"), str)
+        and any(key in value for key in ("image", "command", "args"))
+    )
+
+
+def pod_spec_shaped(value: Any) -> bool:
+    containers = value.get("containers") if isinstance(value, Mapping) else None
+    return _is_list(containers) and bool(containers) and all(container_shaped(c) for c in containers)
+
+
+def search(props: Mapping[str, Any], skip: Sequence[Path] = ()) -> list[Path]:
+    """Paths of the pod-spec-shaped objects in `props` (not below one found or a path in `skip`),
+    within MAX_DEPTH and MAX_NODES; metadata and status are not searched."""
+    found: list[Path] = []
+    skipped = {*skip, ("metadata",), ("status",)}
+    budget = MAX_NODES
+
+    def walk(value: Any, at: Path) -> None:
+        nonlocal budget
+        if budget <= 0 or len(at) > MAX_DEPTH or at in skipped:
+            return
+        budget -= 1
+        if pod_spec_shaped(value):
+            found.append(at)
+        elif isinstance(value, Mapping):
+            for key, item in value.items():
+                if isinstance(item, Mapping) or _is_list(item):
+                    walk(item, (*at, key))
+        elif _is_list(value):
+            for index, item in enumerate(value):
+                if isinstance(item, Mapping) or _is_list(item):
+                    walk(item, (*at, index))
+
+    walk(props, ())
+    return found
+
+
+def _searched(path: Path) -> PodLocation:
+    """The location of a pod spec the search found; a template's metadata (`...template.spec`) labels it."""
+    labels = ((*path[:-1], "metadata", "labels"),) if path[-1:] == ("spec",) else ()
+    return PodLocation(spec=path, labels=labels)
+
+
+def pod_specs(
+    kind: ApiKind,
+    props: Mapping[str, Any],
+    extra: Sequence[tuple[str, PodLocation]] = (),
+) -> PodSpecs:
+    """Every pod spec `props` carries, each container once."""
+    locations = [*known_locations(kind), *(location for pattern, location in extra if kind.matches(pattern))]
+    unreadable: list[Path] = []
+    pods = [pod for location in locations for pod in _read(props, location, unreadable)]
+    for path in search(props, skip=[pod.path for pod in pods] + unreadable):
+        pods += _read(props, _searched(path), unreadable)
+    seen: set[Path] = set()
+    unique = []
+    for pod in pods:
+        containers = tuple(c for c in pod.containers if c[0] not in seen)
+        seen.update(c[0] for c in containers)
+        if containers or not pod.containers:
+            unique.append(Pod(pod.path, pod.spec, pod.labels, containers))
+    return PodSpecs(tuple(unique), tuple(dict.fromkeys(unreadable)), located=bool(locations))

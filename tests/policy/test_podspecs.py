@@ -1,0 +1,134 @@
+"""Where objects keep their pod specs: type tokens, known paths, configured paths, the bounded search."""
+
+import pytest
+from shimmy_policy.podspecs import (
+    MAX_DEPTH,
+    ApiKind,
+    api_kind,
+    dotted,
+    extra_location,
+    pod_specs,
+    search,
+    steps,
+)
+from shimmy_policy.props import UNKNOWN
+
+from tests.policy.corpus.builders import shimmy_container
+from tests.policy.corpus.kinds import kserve_model, ray_cluster
+
+
+@pytest.mark.parametrize(
+    ("token", "kind"),
+    [
+        ("kubernetes:apps/v1:Deployment", ApiKind("apps", "v1", "Deployment")),
+        ("kubernetes:core/v1:ReplicationController", ApiKind("core", "v1", "ReplicationController")),
+        ("kubernetes:argoproj.io/v1alpha1:Rollout", ApiKind("argoproj.io", "v1alpha1", "Rollout")),
+        ("kubernetes:serving.knative.dev/v1:Service", ApiKind("serving.knative.dev", "v1", "Service")),
+        ("kubernetes:yaml:ConfigFile", None),
+        ("kubernetes:yaml/v2:ConfigGroup", None),
+        ("kubernetes:helm.sh/v4:Chart", None),
+        ("kubernetes:helm.sh/v3:Release", None),
+        ("kubernetes:kustomize/v2:Directory", None),
+        ("docker:index/image:Image", None),
+        ("pulumi:providers:kubernetes", None),
+    ],
+)
+def test_type_tokens(token, kind):
+    assert api_kind(token) == kind
+
+
+def test_kind_patterns_name_a_kind_its_group_or_its_api_version():
+    knative = ApiKind("serving.knative.dev", "v1", "Service")
+    core = ApiKind("core", "v1", "Service")
+    assert knative.matches("Service") and core.matches("Service")
+    assert knative.matches("serving.knative.dev/Service") and not core.matches("serving.knative.dev/Service")
+    assert knative.matches("serving.knative.dev/v1/Service") and core.matches("v1/Service")
+    assert not knative.matches("v1/Service") and not knative.matches("Rollout")
+
+
+def test_paths_read_and_print():
+    assert steps("spec.workers.*.template.0") == ("spec", "workers", "*", "template", 0)
+    assert dotted(("spec", "workerGroupSpecs", 0, "template")) == "spec.workerGroupSpecs[0].template"
+
+
+def test_a_kserve_model_container_is_one_container_of_the_predictor_pod():
+    (pod,) = pod_specs(api_kind("kubernetes:serving.kserve.io/v1beta1:InferenceService"), kserve_model()).pods
+    assert pod.path == ("spec", "predictor")
+    assert [(path, name) for path, _, name in pod.containers] == [
+        (("spec", "predictor", "model"), "kserve-container")
+    ]
+
+
+def test_the_search_finds_every_pod_spec_once_and_labels_it_from_its_template():
+    found = pod_specs(api_kind("kubernetes:ray.io/v1:RayCluster"), ray_cluster())
+    assert [pod.path for pod in found.pods] == [
+        ("spec", "headGroupSpec", "template", "spec"),
+        ("spec", "workerGroupSpecs", 0, "template", "spec"),
+    ]
+    assert found.pods[1].labels == {"app.kubernetes.io/name": "shimmy"} and not found.located
+
+
+@pytest.mark.parametrize(
+    "props",
+    [
+        {"spec": {"containers": ["shimmy", "sidecar"]}},  # not mappings
+        {"spec": {"containers": [{"name": "shimmy"}]}},  # no image, command or args
+        {"spec": {"containers": [{"image": "shimmy:1"}]}},  # no name
+        {"spec": {"containers": []}},
+        {"spec": {"containers": {"shimmy": {"name": "shimmy", "image": "shimmy:1"}}}},  # a mapping
+        # a CustomResourceDefinition's schema describes containers; it runs none
+        {
+            "spec": {
+                "versions": [
+                    {"schema": {"openAPIV3Schema": {"properties": {"containers": {"type": "array"}}}}}
+                ]
+            }
+        },
+        {"metadata": {"annotations": {"x": {"containers": [{"name": "a", "image": "b"}]}}}},
+    ],
+)
+def test_the_search_does_not_take_other_lists_for_containers(props):
+    assert search(props) == []
+
+
+def test_the_search_is_bounded_in_depth():
+    shallow = {"containers": [shimmy_container()]}
+    deep = shallow
+    for _ in range(MAX_DEPTH + 1):
+        deep = {"next": deep}
+    assert search({"spec": shallow}) == [("spec",)]
+    assert search(deep) == []
+
+
+def test_a_configured_path_finds_what_the_search_cannot_see():
+    # A runner whose containers take their image from elsewhere, and a single container field.
+    props = {
+        "spec": {"runner": {"containers": [{"name": "shimmy"}]}, "steps": [{"container": {"name": "x"}}]}
+    }
+    kind = api_kind("kubernetes:example.com/v1:Runner")
+    assert pod_specs(kind, props).pods == ()
+    extra = [extra_location({"kind": "Runner", "path": "spec.runner"})]
+    extra.append(extra_location({"kind": "example.com/Runner", "containerPath": "spec.steps.*.container"}))
+    found = pod_specs(kind, props, extra)
+    assert [c[0] for pod in found.pods for c in pod.containers] == [
+        ("spec", "runner", "containers", 0),
+        ("spec", "steps", 0, "container"),
+    ]
+    assert found.located
+
+
+def test_a_configured_path_that_repeats_a_known_one_counts_each_container_once():
+    kind = api_kind("kubernetes:serving.kserve.io/v1beta1:InferenceService")
+    extra = [extra_location({"kind": "InferenceService", "containerPath": "spec.predictor.model"})]
+    containers = [c[0] for pod in pod_specs(kind, kserve_model(), extra).pods for c in pod.containers]
+    assert containers == [("spec", "predictor", "model")]
+
+
+def test_known_paths_unknown_during_preview_are_unreadable_and_the_search_reports_nothing():
+    rollout = api_kind("kubernetes:argoproj.io/v1alpha1:Rollout")
+    assert pod_specs(rollout, {"spec": {"template": UNKNOWN}}).unreadable == (("spec", "template"),)
+    assert pod_specs(rollout, {"spec": UNKNOWN}).unreadable == (("spec",),)
+    containers = {"spec": {"template": {"spec": {"containers": [UNKNOWN]}}}}
+    assert pod_specs(rollout, containers).unreadable == (("spec", "template", "spec", "containers", 0),)
+    other = api_kind("kubernetes:example.com/v1:Anything")
+    assert pod_specs(other, {"spec": UNKNOWN}) == pod_specs(other, {})
