@@ -1,4 +1,8 @@
-"""shimmy-service (stack rule): a Service selects every shimmy workload's pods and targets the bound port."""
+"""shimmy-service (stack rule): a Service selects every shimmy workload's pods and targets the bound port.
+
+Only core Services count (a Knative Service is a workload). Kinds that bring their own routing, or
+run no pods themselves, need none: NO_SERVICE_NEEDED, plus what a stack adds with kindsWithoutService.
+"""
 
 from __future__ import annotations
 
@@ -6,12 +10,23 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from shimmy_policy.model import MANDATORY, Finding, Resource, StackRule, Subject
+from shimmy_policy.podspecs import api_kind
 from shimmy_policy.props import get, is_unknown, items, mapping, whole_count
 from shimmy_policy.readers import bound_port, declared_ports
 from shimmy_policy.recognition import RECOGNITION_SCHEMA, Recognition
-from shimmy_policy.workloads import Container, Workload, workload
+from shimmy_policy.workloads import Container, Workload, unreadable, workload
 
 NAME = "shimmy-service"
+SERVICE = "kubernetes:core/v1:Service"
+NO_SERVICE_NEEDED = (
+    "core/PodTemplate",  # a template: the controller that stamps pods from it runs them
+    "serving.knative.dev/Service",  # Knative routes to its revisions itself
+    "serving.knative.dev/Configuration",
+    "serving.knative.dev/Revision",
+    "serving.kserve.io/InferenceService",  # KServe creates the Service (or the Knative route)
+    "serving.kserve.io/ServingRuntime",  # the container template of InferenceServices
+    "serving.kserve.io/ClusterServingRuntime",
+)
 
 
 def _same_namespace(a: Any, b: Any) -> bool:
@@ -74,11 +89,18 @@ def _check_container(
 
 def check(resources: Sequence[Resource], config: Mapping[str, Any]) -> list[Finding]:
     recognition = Recognition.from_config(config)
-    services = [r for r in resources if r.type.startswith("kubernetes:") and r.type.endswith(":Service")]
+    exempt = (*NO_SERVICE_NEEDED, *config["kindsWithoutService"])
+    services = [r for r in resources if r.type == SERVICE]
     findings = []
     for r in resources:
+        kind = api_kind(r.type)
+        if kind is None or any(kind.matches(pattern) for pattern in exempt):
+            continue
         w = workload(r, recognition)
-        for c in w.shimmy if w is not None else ():
+        if w is None:
+            continue
+        findings += unreadable(NAME, w)
+        for c in w.shimmy:
             findings += _check_container(r, w, c, services)
     return findings
 
@@ -90,5 +112,14 @@ RULE = StackRule(
     "and targets the port shimmy binds.",
     catches="no Service, a selector that misses the pods, a targetPort other than the bound port",
     check=check,
+    options={
+        "kindsWithoutService": {
+            "type": "array",
+            "items": {"type": "string"},
+            "default": [],
+            "description": "Further kinds (Kind, group/Kind or apiVersion/Kind) whose pods need no Service "
+            "of the stack: their operator routes to them.",
+        },
+    },
     recognition=RECOGNITION_SCHEMA,
 )

@@ -1,10 +1,12 @@
 """shimmy-service (stack rule): the rule function on a list of resources."""
 
+import pytest
 from shimmy_policy.props import UNKNOWN
 from shimmy_policy.rules.shimmy_service import RULE
 
 from tests.policy.corpus import resource
 from tests.policy.corpus.builders import deployment, service
+from tests.policy.corpus.kinds import KINDS, WITHOUT_SERVICE, knative_service
 
 
 def findings(*manifests):
@@ -46,3 +48,33 @@ def test_a_selector_unknown_at_preview_is_deferred():
 
 def test_a_shimmy_without_bind_is_left_to_bind_address():
     assert findings(deployment(args=["serve", "--gpu-backend", "cuda"])) == []
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_which_kinds_need_a_service_and_which_bring_their_own(kind):
+    alone = findings(KINDS[kind]())
+    if kind in WITHOUT_SERVICE:
+        assert alone == []
+    else:
+        (missing,) = alone
+        assert "no Service selects its pods" in missing.message
+        assert findings(KINDS[kind](), service()) == []
+
+
+def test_a_knative_service_is_a_workload_not_a_service_that_selects_pods():
+    knative = knative_service()
+    knative["spec"] = UNKNOWN  # during preview: had it counted as a Service, its selector would defer this
+    (missing,) = findings(deployment(), knative)
+    assert not missing.deferred and "no Service selects" in missing.message
+
+
+def test_a_stack_can_name_more_kinds_whose_operator_routes_to_them():
+    config = {"kindsWithoutService": ["ray.io/RayCluster"]}
+    assert RULE.evaluate([resource(KINDS["ray-cluster"]())], config) == []
+
+
+def test_a_pod_spec_unknown_at_preview_is_deferred_not_passed():
+    rollout = KINDS["argo-rollout"]()
+    rollout["spec"]["template"] = UNKNOWN
+    (pending,) = findings(rollout)
+    assert pending.deferred and "the pod spec at spec.template is unknown during preview" in pending.message
