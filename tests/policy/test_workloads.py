@@ -1,5 +1,6 @@
 """The workload view of any kind and the rules built on it: what they say, where, what they cannot read."""
 
+import pytest
 from shimmy_policy.model import Resource
 from shimmy_policy.props import UNKNOWN
 from shimmy_policy.recognition import Recognition
@@ -10,6 +11,7 @@ from shimmy_policy.workloads import workload
 from tests.policy.corpus import resource
 from tests.policy.corpus.builders import deployment
 from tests.policy.corpus.kinds import (
+    KINDS,
     WITHOUT_FLAG,
     WITHOUT_GPU,
     argo_rollout,
@@ -106,3 +108,32 @@ def test_remediation_rewrites_the_container_where_the_crd_keeps_it():
     worker = fixed["spec"]["workerGroupSpecs"][0]["template"]["spec"]["containers"][0]
     assert worker["args"][-2:] == ["--gpu-backend", "cuda"] and after == []
     assert fixed["spec"]["headGroupSpec"] == ray_cluster()["spec"]["headGroupSpec"]
+
+
+UNKNOWN_AT = {
+    "replicationcontroller": ("spec", "template"),
+    "podtemplate": ("template",),
+    "argo-rollout": ("spec", "template"),
+    "kserve-containers": ("spec", "predictor"),
+    "kserve-model": ("spec", "predictor", "model"),
+    "kserve-servingruntime": ("spec",),
+    "knative-service": ("spec", "template"),
+    "kruise-cloneset": ("spec", "template"),
+    "leaderworkerset": ("spec", "leaderWorkerTemplate"),
+}
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_a_known_kind_with_its_pod_spec_unknown_is_deferred_the_searched_ones_cannot_be(kind):
+    props = KINDS[kind]()
+    path = UNKNOWN_AT.get(kind, ("spec",))
+    parent = props
+    for step in path[:-1]:
+        parent = parent[step]
+    parent[path[-1]] = UNKNOWN
+    found = gpu_resource.RULE.evaluate(resource(props))
+    if kind in UNKNOWN_AT:
+        (f,) = found
+        assert f.deferred and f"the pod spec at {'.'.join(path)} is unknown during preview" in f.message
+    else:  # found by the search, which cannot tell a workload from any other object
+        assert found == []

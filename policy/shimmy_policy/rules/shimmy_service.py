@@ -9,8 +9,8 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from shimmy_policy.locations import api_kind
 from shimmy_policy.model import MANDATORY, Finding, Resource, StackRule, Subject
-from shimmy_policy.podspecs import api_kind
 from shimmy_policy.props import get, is_unknown, items, mapping, whole_count
 from shimmy_policy.readers import bound_port, declared_ports
 from shimmy_policy.recognition import RECOGNITION_SCHEMA, Recognition
