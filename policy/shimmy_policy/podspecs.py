@@ -120,11 +120,11 @@ def pod_spec_shaped(value: Any) -> bool:
     return _is_list(containers) and bool(containers) and all(container_shaped(c) for c in containers)
 
 
-def search(props: Mapping[str, Any], skip: Sequence[Path] = ()) -> list[Path]:
-    """Paths of the pod-spec-shaped objects in `props` (not below one found or a path in `skip`),
-    within MAX_DEPTH and MAX_NODES; metadata and status are not searched."""
+def search(props: Mapping[str, Any]) -> list[Path]:
+    """Paths of the pod-spec-shaped objects in `props` (not below one found), within MAX_DEPTH and
+    MAX_NODES; metadata and status are not searched."""
     found: list[Path] = []
-    skipped = {*skip, ("metadata",), ("status",)}
+    skipped = {("metadata",), ("status",)}
     budget = MAX_NODES
 
     def walk(value: Any, at: Path) -> None:
@@ -162,7 +162,7 @@ def pod_specs(
     locations = [*known_locations(kind), *(location for pattern, location in extra if kind.matches(pattern))]
     unreadable: list[Path] = []
     pods = [pod for location in locations for pod in _read(props, location, unreadable)]
-    for path in search(props, skip=[pod.path for pod in pods] + unreadable):
+    for path in search(props):  # what a location already read is dropped below
         pods += _read(props, _searched(path), unreadable)
     seen: set[Path] = set()
     unique = []

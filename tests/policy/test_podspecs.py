@@ -90,3 +90,13 @@ def test_known_paths_unknown_during_preview_are_unreadable_and_the_search_report
     assert pod_specs(rollout, containers).unreadable == (("spec", "template", "spec", "containers", 0),)
     other = api_kind("kubernetes:example.com/v1:Anything")
     assert pod_specs(other, {"spec": UNKNOWN}) == pod_specs(other, {})
+
+
+def test_a_configured_single_container_does_not_hide_a_pod_spec_next_to_it():
+    props = {"spec": {"server": {"name": "shimmy"}, "workers": {"containers": [shimmy_container()]}}}
+    extra = [extra_location({"kind": "Runner", "containerPath": "spec.server"})]
+    found = pod_specs(api_kind("kubernetes:example.com/v1:Runner"), props, extra)
+    assert [c[0] for pod in found.pods for c in pod.containers] == [
+        ("spec", "server"),
+        ("spec", "workers", "containers", 0),
+    ]
