@@ -1,4 +1,7 @@
-"""shimmy-gpu policy pack: `pulumi preview --policy-pack policy` (rules in shimmy_policy/rules.py)."""
+"""shimmy-gpu policy pack: `pulumi preview --policy-pack policy`.
+
+One rule per module in shimmy_policy/rules/, listed in shimmy_policy/registry.py.
+"""
 
 from pulumi_policy import PolicyPack
 from shimmy_policy.pack import PACK_NAME, policies

@@ -12,8 +12,9 @@ import shlex
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from pathlib import PurePosixPath
+from typing import Any
 
-from shimmy_policy.facts import TOOL_SUBCOMMANDS, VALUE_FLAGS
+from shimmy_policy.facts import VALUE_FLAGS
 from shimmy_policy.props import is_unknown
 
 SHELLS = frozenset({"sh", "bash", "ash", "dash", "zsh"})
@@ -146,3 +147,17 @@ def invocation(
         # A wrapper entrypoint that hands its arguments on: shimmy sees what follows it.
         return Invocation(tuple([*command[1:], *args]), "args" if args else None, unknown)
     return Invocation(tuple([*command[start:], *args]), "args" if args else "command", unknown)
+
+
+def without_flag(tokens: list[Any], flag: str) -> list[Any]:
+    """`tokens` less every `flag value` pair and `flag=value` token."""
+    out: list[Any] = []
+    skip = False
+    for token in tokens:
+        if skip:
+            skip = False
+        elif token == flag:
+            skip = True
+        elif not (isinstance(token, str) and token.startswith(flag + "=")):
+            out.append(token)
+    return out

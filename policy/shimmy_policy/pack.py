@@ -1,4 +1,4 @@
-"""Adapters: each rule of `rules.RULES` as a pulumi_policy policy, nothing more.
+"""Adapters: each rule of `registry.RULES` as a pulumi_policy policy, nothing more.
 
 Properties are taken off the wire form (`serialize_properties` unwraps the SDK's proxies), so a rule
 sees an unknown value as its sentinel instead of the proxy raising on first touch. A deferred finding
@@ -23,8 +23,9 @@ from pulumi_policy import (
 from pulumi_policy.deserialize import serialize_properties
 from pulumi_policy.proxy import UNKNOWN_STRING_VALUE, UnknownValueError
 
+from shimmy_policy.model import Finding, Resource, ResourceRule, StackRule
 from shimmy_policy.props import reveal
-from shimmy_policy.rules import RULES, Finding, Rule, StackResource
+from shimmy_policy.registry import RULES
 
 PACK_NAME = "shimmy-gpu"
 LEVELS = {"mandatory": EnforcementLevel.MANDATORY, "advisory": EnforcementLevel.ADVISORY}
@@ -52,21 +53,18 @@ def _report(findings: list[Finding], report_violation: ReportViolation) -> None:
         raise CheckedAtUpdate(deferred)
 
 
-def resource_policy(rule: Rule) -> ResourceValidationPolicy:
-    assert rule.check is not None
-    check = rule.check
-
+def resource_policy(rule: ResourceRule) -> ResourceValidationPolicy:
     def validate(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
-        props = reveal(wire(args.props))
-        findings = check(args.resource_type, args.name, props, rule.settings(args.get_config()))
-        _report(findings, report_violation)
+        resource = Resource(args.resource_type, args.name, reveal(wire(args.props)), args.urn)
+        _report(rule.check(resource, rule.settings(args.get_config())), report_violation)
 
     remediate = None
     if rule.remediate is not None:
         fix = rule.remediate
 
         def remediate(args: ResourceValidationArgs) -> dict[str, Any] | None:
-            return fix(args.resource_type, args.name, wire(args.props), rule.settings(args.get_config()))
+            resource = Resource(args.resource_type, args.name, wire(args.props), args.urn)
+            return fix(resource, rule.settings(args.get_config()))
 
     return ResourceValidationPolicy(
         name=rule.name,
@@ -78,15 +76,10 @@ def resource_policy(rule: Rule) -> ResourceValidationPolicy:
     )
 
 
-def stack_policy(rule: Rule) -> StackValidationPolicy:
-    assert rule.check_stack is not None
-    check = rule.check_stack
-
+def stack_policy(rule: StackRule) -> StackValidationPolicy:
     def validate(args: StackValidationArgs, report_violation: ReportViolation) -> None:
-        resources = [
-            StackResource(r.resource_type, r.name, r.urn, reveal(wire(r.props))) for r in args.resources
-        ]
-        _report(check(resources, rule.settings(args.get_config())), report_violation)
+        resources = [Resource(r.resource_type, r.name, reveal(wire(r.props)), r.urn) for r in args.resources]
+        _report(rule.check(resources, rule.settings(args.get_config())), report_violation)
 
     return StackValidationPolicy(
         name=rule.name,
@@ -98,4 +91,4 @@ def stack_policy(rule: Rule) -> StackValidationPolicy:
 
 
 def policies() -> list[ResourceValidationPolicy | StackValidationPolicy]:
-    return [resource_policy(r) if r.check is not None else stack_policy(r) for r in RULES]
+    return [resource_policy(r) if isinstance(r, ResourceRule) else stack_policy(r) for r in RULES]

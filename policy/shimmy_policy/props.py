@@ -7,6 +7,7 @@ unknown value is seen (never silently treated as absent) and a secret is read as
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -95,3 +96,21 @@ def mapping(value: Any) -> Mapping[str, Any]:
 
 def items(value: Any) -> list[Any]:
     return list(value) if isinstance(value, list | tuple) else []
+
+
+def whole_count(value: Any) -> int | None:
+    """A whole number as Kubernetes quantities and protobuf numbers carry it ("1", 1, 1.0)."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, str) and re.fullmatch(r"\s*\d+\s*", value, re.ASCII):
+        return int(value)
+    return None
+
+
+def set_keeping_secret(target: dict[str, Any], key: str, value: Any) -> None:
+    """Write `value`, keeping the field secret when the value it replaces held a secret."""
+    target[key] = secret(value) if holds_secret(target.get(key)) else value

@@ -1,172 +1,199 @@
-"""Which resources carry a pod template, and which of their containers are shimmy servers."""
+"""The workload view of a resource (its pods and their shimmy containers), and rules built on it.
+
+A rule about containers is a function of (subject, workload, container, config); `container_rule`
+makes it a resource rule that runs it on every shimmy container, and `workload_rule` does the same
+for a function of the whole workload. Both read the shared recognition config keys.
+"""
 
 from __future__ import annotations
 
-import re
-from collections.abc import Mapping
-from dataclasses import dataclass, field
+import copy
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from typing import Any
 
-from shimmy_policy.cmdline import TOOL_SUBCOMMANDS, Invocation, invocation, runs_executable
-from shimmy_policy.props import get, is_unknown, items, mapping
-
-# Where each kind keeps its pod template (Pod: the object itself). API group and version do not matter.
-POD_TEMPLATE = {
-    "Pod": (),
-    "Deployment": ("spec", "template"),
-    "StatefulSet": ("spec", "template"),
-    "DaemonSet": ("spec", "template"),
-    "ReplicaSet": ("spec", "template"),
-    "Job": ("spec", "template"),
-    "CronJob": ("spec", "jobTemplate", "spec", "template"),
-}
-
-
-@dataclass(frozen=True)
-class Recognition:
-    """How a container is recognised as shimmy (any one signal suffices)."""
-
-    container_names: frozenset[str] = frozenset({"shimmy"})
-    # Searched in the image repository (no tag or digest): by default its last path segment.
-    image_pattern: str = r"(^|/)[^/]*shimmy[^/]*$"
-    pod_labels: Mapping[str, str] = field(default_factory=dict)
-    executables: frozenset[str] = frozenset({"shimmy"})
-
-    @classmethod
-    def from_config(cls, config: Mapping[str, Any]) -> Recognition:
-        return cls(
-            container_names=frozenset(config.get("containerNames", cls.container_names)),
-            image_pattern=config.get("imagePattern", cls.image_pattern),
-            pod_labels=dict(config.get("podLabels") or {}),
-            executables=frozenset(config.get("executables", cls.executables)),
-        )
-
-
-RECOGNITION_SCHEMA: dict[str, dict[str, Any]] = {
-    "containerNames": {
-        "type": "array",
-        "items": {"type": "string"},
-        "default": sorted(Recognition.container_names),
-        "description": "Container names that are shimmy.",
-    },
-    "imagePattern": {
-        "type": "string",
-        "default": Recognition.image_pattern,
-        "description": "Regular expression searched in the image repository (without tag or digest).",
-    },
-    "podLabels": {
-        "type": "object",
-        "additionalProperties": {"type": "string"},
-        "default": {},
-        "description": "Pod labels that mark every (non-init) container of the pod as shimmy; empty: unused.",
-    },
-    "executables": {
-        "type": "array",
-        "items": {"type": "string"},
-        "default": sorted(Recognition.executables),
-        "description": "Executable names whose invocation in command/args marks a container as shimmy.",
-    },
-}
-
-
-def image_repository(image: str) -> str:
-    """`registry:5000/ml/shimmy:1.9@sha256:...` -> `registry:5000/ml/shimmy`."""
-    name = image.split("@", 1)[0]
-    slash = name.rfind("/")
-    colon = name.rfind(":")
-    return name[:colon] if colon > slash else name
-
-
-def literal_env(container: Mapping[str, Any]) -> dict[str, str]:
-    """Env vars with a literal value (what `$(VAR)` expands to); valueFrom ones are left out."""
-    env: dict[str, str] = {}
-    for var in items(container.get("env")):
-        value = get(var, "value")
-        if isinstance(get(var, "name"), str) and isinstance(value, str) and not is_unknown(value):
-            env[var["name"]] = value
-    return env
+from shimmy_policy.cmdline import Invocation, invocation
+from shimmy_policy.locations import Path, api_kind, dotted
+from shimmy_policy.model import Finding, Level, Remediation, Resource, ResourceRule, Schema, Subject
+from shimmy_policy.podspecs import Pod, pod_specs
+from shimmy_policy.props import get, is_secret, is_unknown, items, mapping, reveal
+from shimmy_policy.readers import literal_env
+from shimmy_policy.recognition import RECOGNITION_SCHEMA, Recognition
 
 
 @dataclass(frozen=True)
 class Container:
-    index: int  # position in the pod's `containers`
+    path: Path  # where the container lives in the resource's properties
     name: str
     spec: Mapping[str, Any]
     run: Invocation
+    pod: Pod
 
 
 @dataclass(frozen=True)
 class Workload:
     kind: str
+    group: str  # the API group ("core" for the core group)
     name: str  # metadata.name, else the Pulumi resource name
     namespace: str | None
     spec: Mapping[str, Any]  # the resource's own spec (strategy lives here)
-    pod_labels: Mapping[str, Any]
-    pod_spec: Mapping[str, Any]
-    pod_spec_path: tuple[str, ...]
+    built_in: bool  # a built-in kind: messages need not say where in the object a container is
+    pods: tuple[Pod, ...]
     shimmy: tuple[Container, ...]
+    unreadable: tuple[Path, ...] = ()  # pod specs (or parts) unknown during preview
+
+    @property
+    def where(self) -> str:
+        """`Deployment "llm"`; other kinds with their group, as kubectl names them:
+        `Service.serving.knative.dev "llm"` is a Knative Service, never a core one."""
+        kind = self.kind if self.built_in else f"{self.kind}.{self.group}"
+        return f'{kind} "{self.name}"'
 
     def describe(self, container: Container) -> str:
-        return f'{self.kind} "{self.name}" container "{container.name}"'
+        at = "" if self.built_in else f" ({dotted(container.path)})"
+        return f'{self.where} container "{container.name}"{at}'
+
+    def describe_pod(self, pod: Pod) -> str:
+        return self.where if self.built_in else f"{self.where} ({dotted(pod.path)})"
 
 
-def kind_of(resource_type: str) -> str | None:
-    """`kubernetes:apps/v1:Deployment` -> `Deployment` (None for other providers and kinds)."""
-    if not resource_type.startswith("kubernetes:"):
+def _shimmy(
+    path: Path, name: str, spec: Mapping[str, Any], pod: Pod, recognition: Recognition
+) -> Container | None:
+    command = [t for t in items(spec.get("command")) if isinstance(t, str)]
+    args = [t for t in items(spec.get("args")) if isinstance(t, str)]
+    run = invocation(command, args, literal_env(spec), recognition.executables)
+    if is_unknown(spec.get("command")) or is_unknown(spec.get("args")):
+        run = Invocation(run.tokens, run.editable, True)
+    return Container(path, name, spec, run, pod) if recognition.is_shimmy(spec, pod.labels, run) else None
+
+
+def workload(resource: Resource, recognition: Recognition) -> Workload | None:
+    """The workload view of a Kubernetes object that runs pods; None for any other resource."""
+    kind = api_kind(resource.type)
+    if kind is None or any(kind.matches(pattern) for pattern in recognition.exclude_kinds):
         return None
-    kind = resource_type.rsplit(":", 1)[-1]
-    return kind if kind in POD_TEMPLATE else None
-
-
-def is_shimmy(
-    container: Mapping[str, Any], pod_labels: Mapping[str, Any], run: Invocation, recognition: Recognition
-) -> bool:
-    if run.subcommand in TOOL_SUBCOMMANDS:
-        return False
-    if container.get("name") in recognition.container_names:
-        return True
-    image = container.get("image")
-    known_image = isinstance(image, str) and not is_unknown(image)
-    if known_image and re.search(recognition.image_pattern, image_repository(image)):
-        return True
-    if recognition.pod_labels and all(pod_labels.get(k) == v for k, v in recognition.pod_labels.items()):
-        return True
-    command = [t for t in items(container.get("command")) if isinstance(t, str)]
-    args = [t for t in items(container.get("args")) if isinstance(t, str)]
-    return runs_executable(command, args, literal_env(container), recognition.executables)
-
-
-def workload(
-    resource_type: str, resource_name: str, props: Mapping[str, Any], recognition: Recognition
-) -> Workload | None:
-    """The workload view of a resource with a pod template; None for any other resource."""
-    kind = kind_of(resource_type)
-    if kind is None:
+    props = resource.props
+    found = pod_specs(kind, props, recognition.extra_paths)
+    if not (found.located or found.pods):
         return None
-    template_path = POD_TEMPLATE[kind]
-    template = mapping(get(props, *template_path)) if template_path else props
-    pod_labels = mapping(get(template, "metadata", "labels"))
-    pod_spec = mapping(template.get("spec"))
-    shimmy = []
-    for index, container in enumerate(items(pod_spec.get("containers"))):
-        container = mapping(container)
-        command = [t for t in items(container.get("command")) if isinstance(t, str)]
-        args = [t for t in items(container.get("args")) if isinstance(t, str)]
-        unknown_line = is_unknown(container.get("command")) or is_unknown(container.get("args"))
-        run = invocation(command, args, literal_env(container), recognition.executables)
-        if unknown_line:
-            run = Invocation(run.tokens, run.editable, True)
-        if is_shimmy(container, pod_labels, run, recognition):
-            shimmy.append(Container(index, str(container.get("name", f"#{index}")), container, run))
+    shimmy = [
+        c
+        for pod in found.pods
+        for path, spec, name in pod.containers
+        if (c := _shimmy(path, name, spec, pod, recognition)) is not None
+    ]
     name = get(props, "metadata", "name")
     namespace = get(props, "metadata", "namespace")
     return Workload(
-        kind=kind,
-        name=name if isinstance(name, str) and not is_unknown(name) else resource_name,
+        kind=kind.kind,
+        group=kind.group,
+        name=name if isinstance(name, str) and not is_unknown(name) else resource.name,
         namespace=namespace if isinstance(namespace, str) else None,
         spec=mapping(props.get("spec")),
-        pod_labels=pod_labels,
-        pod_spec=pod_spec,
-        pod_spec_path=(*template_path, "spec"),
+        built_in=kind.built_in,
+        pods=found.pods,
         shimmy=tuple(shimmy),
+        unreadable=found.unreadable,
     )
+
+
+# --- rules on workloads ---------------------------------------------------------------------------
+
+ContainerCheck = Callable[[Subject, Workload, Container, Mapping[str, Any]], list[Finding]]
+# Rewrites one shimmy container on the wire (in place); False: it cannot be fixed safely.
+ContainerFix = Callable[[Workload, Container, dict[str, Any], Mapping[str, Any]], bool]
+WorkloadCheck = Callable[[Subject, Workload, Mapping[str, Any]], list[Finding]]
+
+
+def unreadable(rule: str, w: Workload) -> list[Finding]:
+    """A pod spec unknown during preview may hold a shimmy container: say so, never pass silently."""
+    return [Subject(rule, w.where).pending(f"the pod spec at {dotted(path)}") for path in w.unreadable]
+
+
+def container_subject(rule: str, w: Workload, c: Container) -> Subject:
+    return Subject(rule, w.describe(c), container=c.name)
+
+
+def container_rule(
+    *,
+    name: str,
+    level: Level,
+    description: str,
+    catches: str,
+    check: ContainerCheck,
+    fix: ContainerFix | None = None,
+    options: Schema | None = None,
+) -> ResourceRule:
+    """A resource rule that runs `check` on every shimmy container (and `fix` to remediate one)."""
+
+    def check_resource(resource: Resource, config: Mapping[str, Any]) -> list[Finding]:
+        w = workload(resource, Recognition.from_config(config))
+        if w is None:
+            return []
+        findings = unreadable(name, w)
+        return findings + [f for c in w.shimmy for f in check(container_subject(name, w, c), w, c, config)]
+
+    return ResourceRule(
+        name=name,
+        level=level,
+        description=description,
+        catches=catches,
+        check=check_resource,
+        remediate=None if fix is None else _remediation(name, check, fix),
+        options=options or {},
+        recognition=RECOGNITION_SCHEMA,
+    )
+
+
+def workload_rule(
+    *,
+    name: str,
+    level: Level,
+    description: str,
+    catches: str,
+    check: WorkloadCheck,
+    options: Schema | None = None,
+) -> ResourceRule:
+    """A resource rule that runs `check` once on every workload with a shimmy container."""
+
+    def check_resource(resource: Resource, config: Mapping[str, Any]) -> list[Finding]:
+        w = workload(resource, Recognition.from_config(config))
+        if w is None:
+            return []
+        return unreadable(name, w) + (check(Subject(name, w.where), w, config) if w.shimmy else [])
+
+    return ResourceRule(
+        name=name,
+        level=level,
+        description=description,
+        catches=catches,
+        check=check_resource,
+        options=options or {},
+        recognition=RECOGNITION_SCHEMA,
+    )
+
+
+def _remediation(rule: str, check: ContainerCheck, fix: ContainerFix) -> Remediation:
+    """Rewrite only the shimmy containers `check` finds at fault, and only where nothing is deferred.
+
+    The properties are on the wire (secrets as signature maps, unknowns as sentinels) and are returned
+    so: only the rewritten fields change. A container inside a secret is not rewritten.
+    """
+
+    def remediate(resource: Resource, config: Mapping[str, Any]) -> dict[str, Any] | None:
+        readable = Resource(resource.type, resource.name, reveal(resource.props), resource.urn)
+        w = workload(readable, Recognition.from_config(config))
+        if w is None:
+            return None
+        result = copy.deepcopy(dict(resource.props))
+        changed = False
+        for c in w.shimmy:
+            findings = check(container_subject(rule, w, c), w, c, config)
+            on_wire = get(result, *c.path)
+            fixable = isinstance(on_wire, dict) and not is_secret(on_wire)
+            if findings and not any(f.deferred for f in findings) and fixable:
+                changed |= fix(w, c, on_wire, config)
+        return result if changed else None
+
+    return remediate

@@ -8,18 +8,17 @@ import pytest
 from google.protobuf import empty_pb2
 from pulumi.runtime import proto
 from pulumi.runtime.proto import analyzer_pb2_grpc
-from shimmy_policy.rules import RULES
+from shimmy_policy.registry import RULES
 
-from tests.policy.conftest import POLICY_DIR
+from tests.policy.corpus.builders import DEPLOYMENT, deployment
 from tests.policy.engine import struct
-from tests.policy.test_pack import DEPLOYMENT, deployment
 
 
 @pytest.fixture(scope="module")
-def analyzer_stub():
+def analyzer_stub(policy_dir):
     # The engine address is only used by programs that call back; the pack prints the port it serves.
     pack = subprocess.Popen(
-        [sys.executable, "-u", "-m", "pulumi.policy", "127.0.0.1:1", str(POLICY_DIR)],
+        [sys.executable, "-u", "-m", "pulumi.policy", "127.0.0.1:1", str(policy_dir)],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,

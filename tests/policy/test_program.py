@@ -4,8 +4,9 @@ import json
 from pathlib import Path
 
 import pytest
+from shimmy_policy.model import Resource
 from shimmy_policy.props import UNKNOWN
-from shimmy_policy.rules import RULES, StackResource, effective_level, evaluate, evaluate_stack
+from shimmy_policy.registry import RULES, effective_level, evaluate, evaluate_stack
 
 from tests.program import STACKS, declared_resources, run_program
 
@@ -21,7 +22,7 @@ def pack_config(stack: str) -> dict:
 def findings(stack: str, resources) -> list:
     config = pack_config(stack)
     found = [f for r in resources for f in evaluate(r.type, r.name, r.props, config)]
-    stack_resources = [StackResource(r.type, r.name, f"urn:{r.type}::{r.name}", r.props) for r in resources]
+    stack_resources = [Resource(r.type, r.name, r.props, f"urn:{r.type}::{r.name}") for r in resources]
     return found + evaluate_stack(stack_resources, config)
 
 
