@@ -13,60 +13,19 @@ from pathlib import Path
 import pytest
 
 from tests.engine.cli import ROOT, Workspace, workspace
+from tests.policy.corpus import builders, kinds
+from tests.policy.corpus.builders import container
 
 PROGRAM = Path(__file__).parent / "program"
 POLICY = ("--policy-pack", str(ROOT / "policy"))
-IMAGE = "registry.example.com/ml/shimmy@sha256:" + "a" * 64
-ARGS = ["serve", "--bind", "0.0.0.0:8081", "--gpu-backend", "cuda", "--model-path", "/models/a.gguf"]
-LABELS = {"app.kubernetes.io/name": "shimmy"}
 
 
 def shimmy_deployment() -> dict:
-    """A Deployment that keeps every rule."""
-    return {
-        "apiVersion": "apps/v1",
-        "kind": "Deployment",
-        "metadata": {"name": "shimmy", "namespace": "shimmy"},
-        "spec": {
-            "strategy": {"type": "Recreate"},
-            "selector": {"matchLabels": LABELS},
-            "template": {
-                "metadata": {"labels": LABELS},
-                "spec": {
-                    "containers": [
-                        {
-                            "name": "shimmy",
-                            "image": IMAGE,
-                            "args": ARGS,
-                            "ports": [{"name": "http", "containerPort": 8081}],
-                            "resources": {"limits": {"nvidia.com/gpu": "1"}},
-                            "securityContext": {
-                                "runAsNonRoot": True,
-                                "allowPrivilegeEscalation": False,
-                                "capabilities": {"drop": ["ALL"]},
-                                "seccompProfile": {"type": "RuntimeDefault"},
-                            },
-                            "readinessProbe": {"httpGet": {"path": "/health", "port": "http"}},
-                            "livenessProbe": {"httpGet": {"path": "/health", "port": "http"}},
-                        }
-                    ]
-                },
-            },
-        },
-    }
+    return builders.deployment()
 
 
 def shimmy_service(target_port: int = 8081) -> dict:
-    return {
-        "apiVersion": "v1",
-        "kind": "Service",
-        "metadata": {"name": "shimmy", "namespace": "shimmy"},
-        "spec": {"selector": LABELS, "ports": [{"name": "http", "port": 80, "targetPort": target_port}]},
-    }
-
-
-def container(deployment: dict) -> dict:
-    return deployment["spec"]["template"]["spec"]["containers"][0]
+    return builders.service(target_port)
 
 
 @pytest.fixture(scope="module")
@@ -134,3 +93,36 @@ def test_a_second_service_does_not_hide_a_wrong_one_for_another_workload(ws):
     result = preview(ws, shimmy_deployment(), shimmy_service(), other)
     assert result.returncode != 0
     assert "[mandatory]  shimmy-service  (kubernetes:apps/v1:Deployment: shimmy-b)" in result.stdout
+
+
+# --- any kind that runs pods (declared as typed resources or apiextensions.CustomResource) -------
+
+ENGINE_KINDS = ("replicationcontroller", "podtemplate", "argo-rollout", "kserve-model", "knative-service")
+TOKENS = {
+    "replicationcontroller": "kubernetes:core/v1:ReplicationController",
+    "podtemplate": "kubernetes:core/v1:PodTemplate",
+    "argo-rollout": "kubernetes:argoproj.io/v1alpha1:Rollout",
+    "kserve-model": "kubernetes:serving.kserve.io/v1beta1:InferenceService",
+    "knative-service": "kubernetes:serving.knative.dev/v1:Service",
+}
+
+
+def with_service(kind: str, workload: dict) -> list[dict]:
+    return [workload] if kind in kinds.WITHOUT_SERVICE else [workload, shimmy_service()]
+
+
+@pytest.mark.parametrize("kind", ENGINE_KINDS)
+def test_a_correct_workload_of_any_kind_passes(ws, kind):
+    result = preview(ws, *with_service(kind, kinds.KINDS[kind]()))
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "[mandatory]" not in result.stdout
+
+
+@pytest.mark.parametrize("kind", ENGINE_KINDS)
+@pytest.mark.parametrize(
+    ("policy", "fields"), [("gpu-resource", kinds.WITHOUT_GPU), ("gpu-backend-flag", kinds.WITHOUT_FLAG)]
+)
+def test_a_workload_of_any_kind_without_gpu_or_flag_is_refused(ws, kind, policy, fields):
+    result = preview(ws, *with_service(kind, kinds.KINDS[kind](**fields)))
+    assert result.returncode != 0
+    assert f"[mandatory]  {policy}  ({TOKENS[kind]}: llm)" in result.stdout

@@ -11,8 +11,6 @@ from tests.policy.corpus import MISCONFIGURED
 from tests.policy.corpus.builders import DEPLOYMENT, container, deployment, service
 from tests.policy.engine import analyze, analyze_stack, analyzer, remediate
 
-__all__ = ["deployment"]  # tests/engine/test_engine.py imports it from here; its home is tests.policy.corpus
-
 
 def test_the_engine_learns_every_rule_with_its_level_and_config_schema():
     info = analyzer().GetAnalyzerInfo(None, None)
