@@ -176,7 +176,6 @@ def pod_spec(settings: Settings, image: Any, claim_name: Any) -> dict[str, Any]:
     fetcher = model_fetcher(settings.model)
     spec: dict[str, Any] = {
         "containers": [shimmy_container(settings, image)],
-        "init_containers": [fetcher] if fetcher else [],
         "volumes": [
             {"name": "models", "persistent_volume_claim": {"claim_name": claim_name}},
             {"name": "tmp", "empty_dir": {"size_limit": "1Gi"}},
@@ -190,6 +189,8 @@ def pod_spec(settings: Settings, image: Any, claim_name: Any) -> dict[str, Any]:
         "termination_grace_period_seconds": 30,
     }
     # Only what is set: the API server drops empty fields, which would otherwise diff on every update.
+    if fetcher:
+        spec["init_containers"] = [fetcher]
     if w.node_selector:
         spec["node_selector"] = dict(w.node_selector)
     if w.tolerations:

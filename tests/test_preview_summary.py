@@ -135,7 +135,9 @@ def test_markdown_escapes_table_cells():
 
 FIXTURES = Path(__file__).parent / "fixtures" / "preview"
 RECORDINGS = sorted(FIXTURES.glob("*.jsonl"))
-DEPLOYMENT = "urn:pulumi:dev::shimmy-engine::kubernetes:apps/v1:Deployment::shimmy"
+DEPLOYMENT = (
+    "urn:pulumi:dev::shimmy-gpu::shimmy-gpu:index:GpuInferenceService$kubernetes:apps/v1:Deployment::shimmy"
+)
 CONTAINER = "spec.template.spec.containers[0]"
 
 
@@ -170,22 +172,38 @@ def test_markdown_is_the_reviewed_example(recording):
 
 def test_a_new_stack_creates_everything_and_names_no_property():
     preview = recorded("dev-new")
-    assert [(r.op, r.type) for r in preview.resources] == [
-        ("create", "pulumi:pulumi:Stack"),
-        ("create", "shimmy-engine:index:Settings"),
+    assert sorted((r.op, r.type) for r in preview.resources) == [
+        ("create", "docker:index/image:Image"),
         ("create", "kubernetes:apps/v1:Deployment"),
+        ("create", "kubernetes:core/v1:Namespace"),
+        ("create", "kubernetes:core/v1:Service"),
+        ("create", "pulumi:providers:kubernetes"),
+        ("create", "pulumi:pulumi:Stack"),
+        ("create", "shimmy-gpu:index:GpuInferenceService"),
+        ("create", "shimmy-gpu:index:ShimmyImage"),
     ]
     assert all(r.changes == () for r in preview.resources)
     assert not preview.failed
 
 
 def test_updates_list_each_changed_leaf_with_old_and_new_value():
-    changes = {r.name: {c.path: (c.old, c.new) for c in r.changes} for r in recorded("dev-changes").resources}
-    assert changes["shimmy"] == {
+    changes = {r.type: {c.path: (c.old, c.new) for c in r.changes} for r in recorded("dev-changes").resources}
+    deployment = changes["kubernetes:apps/v1:Deployment"]
+    old_image, new_image = deployment.pop(f"{CONTAINER}.image")
+    assert old_image.startswith("127.0.0.1:5000/shimmy-fixtures/shimmy@sha256:")
+    assert new_image == ps.UNKNOWN
+    assert deployment == {
+        "spec.replicas": (1, 2),
         f"{CONTAINER}.args[2]": ("0.0.0.0:8081", "0.0.0.0:8090"),
         f"{CONTAINER}.ports[0].containerPort": (8081, 8090),
     }
-    assert changes["settings"] == {"cudaArchitectures[1]": (None, "86"), "replicas": (1, 2)}
+    assert changes["kubernetes:core/v1:Service"] == {"spec.ports[0].targetPort": (8081, 8090)}
+    image = changes["docker:index/image:Image"]
+    assert image["imageName"] == (
+        "127.0.0.1:5000/shimmy-fixtures/shimmy:1.9.0-cuda12.4.1-sm75",
+        "127.0.0.1:5000/shimmy-fixtures/shimmy:1.9.0-cuda12.4.1-sm75.86",
+    )
+    assert image["build"][1]["args"]["CUDA_ARCHITECTURES"] == "75;86"
 
 
 def test_the_digest_form_gives_the_same_resources_as_the_event_stream():
@@ -198,29 +216,29 @@ def test_the_digest_form_gives_the_same_resources_as_the_event_stream():
 def test_a_refused_workload_fails_and_the_violation_says_what_and_how_to_fix():
     preview = recorded("dev-refused")
     assert preview.failed
-    (violation,) = preview.violations
-    assert (violation.level, violation.policy, violation.pack, violation.urn) == (
-        "mandatory",
-        "gpu-backend-flag",
-        "shimmy-gpu",
-        DEPLOYMENT,
-    )
-    assert "--gpu-backend cpu never uses the GPU" in violation.message
-    assert "Fix: use `--gpu-backend cuda`" in violation.message
-    (workload,) = preview.resources
+    mandatory = [(v.policy, v.urn) for v in preview.violations if v.level == "mandatory"]
+    assert sorted({policy for policy, _ in mandatory}) == ["cuda-image", "gpu-backend-flag"]
+    (backend,) = [v for v in preview.violations if v.policy == "gpu-backend-flag"]
+    assert (backend.level, backend.pack, backend.urn) == ("mandatory", "shimmy-gpu", DEPLOYMENT)
+    assert "--gpu-backend cpu never uses the GPU" in backend.message
+    assert "Fix: use `--gpu-backend cuda`" in backend.message
+    (workload,) = [r for r in preview.resources if r.urn == DEPLOYMENT]
     assert ps.PropertyChange(f"{CONTAINER}.args[4]", "update", "cuda", "cpu", True, True) in workload.changes
     markdown = ps.render_markdown(preview)
-    assert "**The preview failed: 1 mandatory policy violation.**" in markdown
+    assert "**The preview failed: 4 mandatory policy violations.**" in markdown
     assert (
         "| mandatory | `gpu-backend-flag` (shimmy-gpu) | `shimmy` (`kubernetes:apps/v1:Deployment`) |"
         in markdown
     )
 
 
-def test_a_replacement_is_one_row_and_a_removed_workload_a_delete():
+def test_a_replacement_is_one_row_and_removed_resources_are_deletes():
     replaced = recorded("dev-replace")
-    assert [(r.op, r.name) for r in replaced.resources if r.op == "replace"] == [("replace", "settings")]
-    assert [(r.op, r.urn) for r in recorded("dev-removed").resources] == [("delete", DEPLOYMENT)]
+    assert [(r.op, r.type) for r in replaced.resources] == [("replace", "kubernetes:core/v1:Service")]
+    removed = recorded("dev-removed").resources
+    assert {r.op for r in removed} == {"delete"}
+    assert {r.name for r in removed} == {"verify-gpu"}
+    assert "kubernetes:batch/v1:Job" in {r.type for r in removed}
 
 
 def test_preview_sh_keeps_the_output_and_exits_with_pulumis_status(tmp_path):

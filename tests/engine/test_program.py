@@ -11,7 +11,6 @@ plugins and the policy pack, in a copy of the work tree with its own file backen
 from __future__ import annotations
 
 import json
-import shutil
 import subprocess
 from pathlib import Path
 
@@ -19,6 +18,7 @@ import pytest
 import yaml
 
 from tests.engine.cli import ROOT, Workspace, changed_lines, policy_args, workspace
+from tests.engine.stacks import on_this_machine, write_stack
 
 STACKS = ("dev", "prod", "local")
 PASSWORD = "registry-password-7f3a9c"
@@ -129,65 +129,24 @@ def test_destroy_removes_every_resource_from_state(local):
     assert state_resources(local, "local") == []
 
 
-# --- the cuda profile ---------------------------------------------------------------------------
-# Compiling llama.cpp's CUDA kernels takes over half an hour on this machine, so this stack's
-# builder uses a stand-in `cargo` that installs a placeholder binary. Everything else is real:
-# the generated cuda Dockerfile built by pulumi-docker with BuildKit, the push, the digest, the
-# rendered Deployment and the engine's diff. The real cuda build is docs/image.md's.
-
-STUB_CARGO = """#!/bin/sh
-# Stand-in for `cargo install --root DIR ...`: installs a placeholder as DIR/bin/shimmy.
-while [ $# -gt 0 ]; do
-  if [ "$1" = --root ]; then root=$2; fi
-  shift
-done
-mkdir -p "$root/bin" && cp /bin/true "$root/bin/shimmy"
-"""
+# --- the cuda profile (tests/engine/stacks.py: a stand-in compiler, everything else real) ----------
 
 
 @pytest.fixture(scope="module")
-def stub_rust_image(tmp_path_factory) -> str:
-    stack_file = yaml.safe_load((ROOT / "Pulumi.local.yaml").read_text())["config"]
-    base = stack_file["shimmy-gpu:runtimeImage"]
-    context = tmp_path_factory.mktemp("stub-rust")
-    (context / "cargo").write_text(STUB_CARGO)
-    (context / "Dockerfile").write_text(
-        f"FROM {base}\nCOPY cargo /usr/local/cargo/bin/cargo\n"
-        "RUN chmod 755 /usr/local/cargo/bin/cargo && mkdir -p /usr/local/rustup\n"
-    )
-    tag = "127.0.0.1:5000/shimmy-engine-tests/stub-rust:1"
-    docker = shutil.which("docker", path="/usr/bin")
-    env = {"DOCKER_BUILDKIT": "1", "PATH": "/usr/bin:/bin"}
-    subprocess.run([docker, "build", "-q", "-t", tag, str(context)], check=True, env=env, capture_output=True)
-    subprocess.run([docker, "push", "-q", tag], check=True, env=env, capture_output=True)
-    return tag
-
-
-@pytest.fixture(scope="module")
-def cuda(tmp_path_factory, stub_rust_image) -> Workspace:
-    ws = workspace(tmp_path_factory.mktemp("cuda"), ROOT, ("cuda",))
-    local_config = yaml.safe_load((ROOT / "Pulumi.local.yaml").read_text())["config"]
-    config = {
-        **{key.split(":", 1)[1]: value for key, value in local_config.items()},
-        "accelerator": "cuda",
-        "cargoFeatures": ["huggingface", "llama-cuda"],
-        "cudaArchitectures": ["75"],
-        "rustImage": stub_rust_image,
-        "imageRepository": "shimmy-engine-tests/shimmy",
-        "namespace": "shimmy-cuda",
-    }
-    stack_file = {"config": {f"shimmy-gpu:{key}": value for key, value in config.items()}}
-    (ws.dir / "Pulumi.cuda.yaml").write_text(yaml.safe_dump(stack_file))
-    up(ws, "cuda")
+def prod(tmp_path_factory) -> Workspace:
+    ws = workspace(tmp_path_factory.mktemp("prod"), ROOT, ("prod",))
+    config = on_this_machine("prod", imageRepository="shimmy-engine-tests/shimmy", cudaArchitectures=["75"])
+    write_stack(ws, "prod", config)
+    up(ws, "prod")
     return ws
 
 
-def test_a_cuda_architectures_change_rebuilds_the_image_and_rolls_the_deployment(cuda):
-    before = cuda.pulumi("stack", "output", "image", "--stack", "cuda").stdout.strip()
-    cuda.pulumi(
-        "config", "set", "--stack", "cuda", "--path", "cudaArchitectures[1]", "86", "--type", "string"
+def test_a_cuda_architectures_change_rebuilds_the_image_and_rolls_the_deployment(prod):
+    before = prod.pulumi("stack", "output", "image", "--stack", "prod").stdout.strip()
+    prod.pulumi(
+        "config", "set", "--stack", "prod", "--path", "cudaArchitectures[1]", "86", "--type", "string"
     )
-    result = cuda.pulumi("preview", "--diff", "--stack", "cuda", *policy_args("cuda"))
+    result = prod.pulumi("preview", "--diff", "--stack", "prod", *policy_args("prod"))
     changed = changed_lines(result.stdout)
     # pulumi-docker keeps no `build` in the Image's state, so the diff shows the new build whole.
     assert changed == [
@@ -201,7 +160,7 @@ def test_a_cuda_architectures_change_rebuilds_the_image_and_rolls_the_deployment
         '+ builderVersion: "BuilderBuildKit"',
         '+ context : "docker"',
         changed[9],  # the context digest
-        '+ dockerfile : "docker/build/cuda.Dockerfile"',
+        '+ dockerfile : "docker/build/prod.Dockerfile"',
         '+ platform : "linux/amd64"',
         '~ imageName: "127.0.0.1:5000/shimmy-engine-tests/shimmy:1.9.0-cuda12.4.1-sm75" => '
         '"127.0.0.1:5000/shimmy-engine-tests/shimmy:1.9.0-cuda12.4.1-sm75.86"',
@@ -215,10 +174,10 @@ def test_a_cuda_architectures_change_rebuilds_the_image_and_rolls_the_deployment
         "~ 2 to update",
     ]
 
-    up(cuda, "cuda")
-    after = cuda.pulumi("stack", "output", "image", "--stack", "cuda").stdout.strip()
+    up(prod, "prod")
+    after = prod.pulumi("stack", "output", "image", "--stack", "prod").stdout.strip()
     assert after != before and after.startswith("127.0.0.1:5000/shimmy-engine-tests/shimmy@sha256:")
-    (container,) = rendered_deployment(cuda)["spec"]["template"]["spec"]["containers"]
+    (container,) = rendered_deployment(prod)["spec"]["template"]["spec"]["containers"]
     assert container["image"] == after
-    dockerfile = Path(cuda.dir, "docker", "build", "cuda.Dockerfile").read_text()
+    dockerfile = Path(prod.dir, "docker", "build", "prod.Dockerfile").read_text()
     assert 'ARG CUDA_ARCHITECTURES="75;86"' in dockerfile
