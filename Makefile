@@ -1,11 +1,11 @@
 # Two entry points for users: `make up` (deploy the local stack) and `make test`.
 SHELL := /bin/bash
-export SHIMMY_GPU_CACHE ?= $(HOME)/.cache/shimmy-gpu
 VENV := .venv
 PY := $(VENV)/bin/python
 
-.PHONY: setup up test lint lint-workflows unit image
+.PHONY: setup up test lint lint-workflows unit docker engine image
 
+# The pinned Pulumi CLI, its plugins and the virtualenv (scripts/setup.sh).
 setup:
 	bash scripts/setup.sh
 
@@ -20,11 +20,21 @@ lint: setup lint-workflows
 lint-workflows:
 	bash scripts/lint-workflows.sh
 
+# Pure functions, the policy rules and the program under Pulumi mocks.
 unit: setup
-	$(PY) -m pytest -q tests --ignore=tests/image
+	$(PY) -m pytest -q tests --ignore=tests/image --ignore=tests/engine
 
-# The real image: build (BuildKit), push to 127.0.0.1:5000, pull by digest, serve a real model.
-image: setup
+# The project's Docker engine, the registry on 127.0.0.1:5000 and the base images the local stack names.
+docker:
+	bash scripts/docker-env.sh start
+	bash scripts/base-images.sh cpu >/dev/null
+
+# The real Pulumi engine: the shipped program built, pushed and rendered, the policy pack refusing.
+engine: setup docker
+	$(PY) -m pytest -q tests/engine
+
+# The real image: pushed, pulled back by digest, serving a real model with the Deployment's args.
+image: setup docker
 	$(PY) -m pytest -q tests/image
 
-test: lint unit image
+test: lint unit engine image
