@@ -19,8 +19,8 @@ GET /gate answers the gate's own counters as JSON.
 Request defaults (`--request-default top_p=1.0`, repeatable): set in the JSON body of POST
 /api/generate, /v1/chat/completions and /v1/messages when the client did not send the key. shimmy
 1.9.0's sampler chain is temp -> top_p -> top_k -> penalties -> greedy (src/engine/llama.rs): its
-default top_p 0.9 runs a softmax and a sort over the whole vocabulary for every token, 1.6 ms of
-5.1 per token for a phi-3-mini-sized model on an H200, 3 of 5 for Gemma 3 (262k tokens); top_p 1.0
+default top_p 0.9 runs a softmax and a sort over the whole vocabulary for every token (on an H200:
+2.65 of 5.05 ms per token for Gemma 3's 262k tokens, about 0.3 ms at a 32k vocabulary); top_p 1.0
 skips it (llama.cpp returns early), and since the chain ends in greedy, the chosen token changes only
 where shimmy's repetition penalty would pick another of the top 40 (docs/gpu-results.md).
 
