@@ -10,7 +10,10 @@ The vocabulary is synthetic but complete for llama.cpp's SentencePiece tokenizer
 tokens, ASCII pieces, and phi-3's control tokens at 32000 and up (<|endoftext|>, <|end|>).
 
 Usage: python3 benchmarks/gpu/make_model.py OUT.gguf [--preset phi3-mini|tiny] [--layers N] [--seed N]
-(--layers changes only the depth: a sweep over it separates per-token fixed costs from weight reads.)
+                                             [--dtype q4_k|f16]
+(--layers changes only the depth: a sweep over it separates per-token fixed costs from weight reads.
+--dtype f16 writes the matrices as F16 instead: llama.cpp then multiplies a prompt through cuBLAS,
+which proves that a binary linked against a pruned cuBLAS still computes.)
 Needs the `gguf` package (llama.cpp's gguf-py) and numpy.
 """
 
@@ -98,7 +101,7 @@ def vocabulary(n_vocab: int) -> tuple[list[str], list[float], list[int]]:
     return tokens, scores, [int(t) for t in types]
 
 
-def write_model(path: str, shape: Phi3Shape, seed: int) -> int:
+def write_model(path: str, shape: Phi3Shape, seed: int, dtype: str = "q4_k") -> int:
     """Write the GGUF; returns the bytes of weight data per decoded token (all but token_embd)."""
     rng = np.random.default_rng(seed)
     writer = gguf.GGUFWriter(path, "phi3")
@@ -114,7 +117,9 @@ def write_model(path: str, shape: Phi3Shape, seed: int) -> int:
     writer.add_rope_dimension_count(shape.n_embd // shape.n_head)
     writer.add_rope_freq_base(10000.0)
     writer.add_uint32(f"{arch}.attention.sliding_window", 0)
-    writer.add_file_type(gguf.LlamaFileType.MOSTLY_Q4_K_S)
+    writer.add_file_type(
+        gguf.LlamaFileType.MOSTLY_F16 if dtype == "f16" else gguf.LlamaFileType.MOSTLY_Q4_K_S
+    )
 
     tokens, scores, types = vocabulary(shape.n_vocab)
     writer.add_tokenizer_model("llama")
@@ -134,8 +139,12 @@ def write_model(path: str, shape: Phi3Shape, seed: int) -> int:
         writer.add_tensor(f"blk.{i}.ffn_norm.weight", ones)
     streamed = 0
     for name, (rows, columns) in matrix_shapes(shape).items():
-        data = q4_k_rows(rows, columns, rng)
-        writer.add_tensor(name, data, raw_dtype=Q4_K)
+        if dtype == "f16":
+            data = (rng.standard_normal((rows, columns), dtype=np.float32) * WEIGHT_STD).astype(np.float16)
+            writer.add_tensor(name, data)
+        else:
+            data = q4_k_rows(rows, columns, rng)
+            writer.add_tensor(name, data, raw_dtype=Q4_K)
         if name != "token_embd.weight":
             streamed += data.nbytes
 
@@ -152,11 +161,12 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--preset", choices=sorted(PRESETS), default="phi3-mini")
     parser.add_argument("--layers", type=int, help="override the preset's number of blocks")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--dtype", choices=("q4_k", "f16"), default="q4_k")
     options = parser.parse_args(argv)
     shape = PRESETS[options.preset]
     if options.layers:
         shape = replace(shape, n_layer=options.layers)
-    streamed = write_model(options.out, shape, options.seed)
+    streamed = write_model(options.out, shape, options.seed, options.dtype)
     print(f"wrote {options.out}: {streamed} bytes of weights read per decoded token")
 
 

@@ -12,6 +12,9 @@
 # ld.lld, GNU ld links instead of rustc's bundled rust-lld.
 #
 # Usage: scripts/gpu/build-on-device.sh BUNDLE_DIR WORK_DIR   (writes WORK_DIR/shimmy)
+# Env PRUNED_CUDA_LIBS=DIR[:DIR...]: also link WORK_DIR/shimmy-<name of DIR> against the static cuBLAS and
+# cuBLASLt in each DIR (scripts/gpu/prune-cuda-libs.sh writes them; the link waits for DIR/.done),
+# everything else unchanged, and report both binaries' sizes and the GPU code they carry.
 set -euo pipefail
 bundle=$(realpath "$1")
 work=$(realpath -m "$2")
@@ -51,34 +54,62 @@ mkdir -p "$prefix/build"
 cmake --build "$prefix/build" --target install --config Release --parallel "$jobs"
 
 # The final link, as rustc issued it, with the archives build.rs would have bundled.
-native=("$prefix"/lib/*.a)
-[[ -d $prefix/lib64 ]] && native+=("$prefix"/lib64/*.a)
-for lib in cudart_static cublas_static cublasLt_static culibos; do
-    native+=("$cuda/lib64/lib$lib.a")
-done
 use_lld=$(command -v ld.lld >/dev/null && echo yes || echo no)
-link=()
-inserted=no
-while IFS= read -r a; do
-    case $a in
-    @IN@/*) link+=("$work/capture/link/inputs/${a#@IN@/}") ;;
-    @OUT@) link+=("$work/shimmy") ;;
-    -B*/gcc-ld) ;;
-    -fuse-ld=lld) [[ $use_lld == yes ]] && link+=("$a") ;;
-    -Wl,-Bdynamic)
-        if [[ $inserted == no ]]; then
-            link+=("-Wl,--start-group" "${native[@]}" "-Wl,--end-group")
-            inserted=yes
-        fi
-        link+=("$a")
-        ;;
-    *) link+=("$(rewrite "$a")") ;;
-    esac
-done <"$work/capture/link/link.args"
-printf '%q ' cc "${link[@]}" >"$work/link-command.sh"
-echo >>"$work/link-command.sh"
-cc "${link[@]}"
-strip "$work/shimmy"
-echo "built $work/shimmy ($(stat -c %s "$work/shimmy") bytes; linker: $([[ $use_lld == yes ]] && echo lld || echo GNU ld))"
-ldd "$work/shimmy"
-cuobjdump --list-elf "$work/shimmy" | sed 's/.*\.\(sm_[0-9a-z]*\)\..*/\1/' | sort | uniq -c
+link_binary() { # OUT CUDA_STATIC_DIR: cudart/culibos always from the toolkit, cuBLAS(Lt) from the dir
+    local out=$1 blas_dir=$2 native link inserted a lib
+    native=("$prefix"/lib/*.a)
+    [[ -d $prefix/lib64 ]] && native+=("$prefix"/lib64/*.a)
+    native+=("$cuda/lib64/libcudart_static.a" "$blas_dir/libcublas_static.a" "$blas_dir/libcublasLt_static.a")
+    native+=("$cuda/lib64/libculibos.a")
+    link=()
+    inserted=no
+    while IFS= read -r a; do
+        case $a in
+        @IN@/*) link+=("$work/capture/link/inputs/${a#@IN@/}") ;;
+        @OUT@) link+=("$out") ;;
+        -B*/gcc-ld) ;;
+        -fuse-ld=lld) [[ $use_lld == yes ]] && link+=("$a") ;;
+        -Wl,-Bdynamic)
+            if [[ $inserted == no ]]; then
+                link+=("-Wl,--start-group" "${native[@]}" "-Wl,--end-group")
+                inserted=yes
+            fi
+            link+=("$a")
+            ;;
+        *) link+=("$(rewrite "$a")") ;;
+        esac
+    done <"$work/capture/link/link.args"
+    printf '%q ' cc "${link[@]}" >"$out.link-command.sh"
+    echo >>"$out.link-command.sh"
+    cc "${link[@]}"
+    strip "$out"
+}
+describe() { # what a binary carries: size, dynamic libraries, GPU code per architecture
+    echo "built $1 ($(stat -c %s "$1") bytes stripped; linker: $([[ $use_lld == yes ]] && echo lld || echo GNU ld))"
+    ldd "$1" || true
+    echo "cuobjdump --list-elf (SASS) by architecture:"
+    { cuobjdump --list-elf "$1" || true; } | sed 's/.*\.\(sm_[0-9a-z]*\)\..*/\1/' | sort | uniq -c
+    echo "cuobjdump --list-ptx (PTX) by architecture:"
+    { cuobjdump --list-ptx "$1" 2>&1 || true; } | sed 's/.*\.\(sm_[0-9a-z]*\)\..*/\1/' | sort | uniq -c
+    { size -A "$1" || true; } | grep -E '^\.(text|rodata|nv_fatbin) ' | while read -r name bytes _; do
+        echo "section $name: $bytes bytes"
+    done || true
+}
+link_binary "$work/shimmy" "$cuda/lib64" &
+pids=($!)
+IFS=: read -r -a pruned_dirs <<<"${PRUNED_CUDA_LIBS:-}"
+for dir in "${pruned_dirs[@]}"; do
+    ( # a failed prune (DIR/.failed) or link leaves that variant out; the main binary stands
+        while [[ ! -e $dir/.done ]]; do
+            [[ -e $dir/.failed ]] && exit 0
+            sleep 2
+        done
+        link_binary "$work/shimmy-$(basename "$dir")" "$dir" || echo "link against $dir failed"
+    ) &
+    pids+=($!)
+done
+for pid in "${pids[@]}"; do wait "$pid"; done
+describe "$work/shimmy"
+for dir in "${pruned_dirs[@]}"; do
+    if [[ -x $work/shimmy-$(basename "$dir") ]]; then describe "$work/shimmy-$(basename "$dir")"; fi
+done

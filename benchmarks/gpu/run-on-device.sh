@@ -1,0 +1,186 @@
+#!/usr/bin/env bash
+# Issue 15's GPU work on the lent machine, as a pipeline of stages that several `run` calls advance
+# while the machine stays warm (its /tmp survives between calls then; nothing else does).
+#
+# Usage, on the GPU machine from the repository root:
+#   bash .gpu-carry/repo/benchmarks/gpu/run-on-device.sh [STAGE ...]
+# with the carried folder .gpu-carry/ holding: repo/ (this branch's benchmarks/, scripts/gpu/,
+# components/gpu_check.py), bundle/ (scripts/gpu/build-here.sh), llama-peer-src.tar.xz
+# (scripts/gpu/pack-peer-source.sh), whl/ (the `gguf` wheel), gemma/ (pieces of the xz-compressed
+# Gemma 3 270M GGUF, any number per call; assembled and sha256-checked once all are there).
+#
+# Stages, each run once (a marker in /tmp/gw records it), skipped when too little of the call's
+# time is left (DEADLINE_S, default 570 s after the start) and then tried again by the next call:
+#   build      start (once, in the background, setsid) the builds: shimmy from the bundle
+#              (scripts/gpu/build-on-device.sh, plus links against pruned cuBLAS), llama-server and
+#              llama-bench (scripts/gpu/build-peers-on-device.sh), nvprune (scripts/gpu/prune-cuda-libs.sh),
+#              the models (make_model.py) and decode_probe; then wait for them
+#   part12     peers.py, decode_probe and prune_proof.py on the phi-3-shaped model (+ the tiny F16 one)
+#   load-h200  load.py: shimmy and llama-server at 1..16 concurrent requests, the whole GPU
+#   load-t4    load.py with hog.py leaving a T4's 14.5 GiB free: shimmy unprotected, then behind gate.py
+#   gemma      peers.py and decode_probe on Gemma 3 270M
+# Each stage leaves STAGE.txt (its output) and STAGE.tar.gz (JSON and logs) in $OUT.
+set -uo pipefail
+C=$(realpath .gpu-carry)
+R=$C/repo
+W=/tmp/gw
+OUT=${OUT:-$W/out}
+START=$SECONDS
+DEADLINE=${DEADLINE_S:-570}
+GEMMA=$W/models/gemma-3-270m-q4_k_m.gguf
+GEMMA_SHA256=a5fd3b62230aa5ec60212297dc9d20eaa70578ac519e00d93a17e44c087a6818
+PHI3=$W/models/phi3-mini-random-q4k.gguf
+TINY=$W/models/tiny-f16.gguf
+export PATH=/usr/local/cuda/bin:$PATH PYTHONUNBUFFERED=1
+mkdir -p "$W/logs" "$W/models" "$W/gemma" "$W/res" "$OUT"
+
+left() { echo $((DEADLINE - (SECONDS - START))); }
+
+collect_gemma() {
+    cp "$C"/gemma/piece* "$W/gemma/" 2>/dev/null || true
+    local n
+    n=$(find "$W/gemma" -name 'piece*' | wc -l)
+    echo "gemma pieces here: $n of ${GEMMA_PIECES:-4}"
+    if [[ ! -s $GEMMA && $n -eq ${GEMMA_PIECES:-4} ]]; then
+        cat "$W"/gemma/piece* | python3 -c 'import lzma, shutil, sys; shutil.copyfileobj(lzma.open(sys.stdin.buffer), sys.stdout.buffer)' >"$GEMMA.part" &&
+            echo "$GEMMA_SHA256  $GEMMA.part" | sha256sum -c - && mv "$GEMMA.part" "$GEMMA"
+    fi
+}
+
+build_all() { # runs detached; every part logs to $W/logs
+    (
+        python3 -m pip install -q --no-index --no-deps --target "$W/site" "$C"/whl/*.whl &&
+            PYTHONPATH=$W/site python3 "$R/benchmarks/gpu/make_model.py" "$PHI3" &&
+            PYTHONPATH=$W/site python3 "$R/benchmarks/gpu/make_model.py" "$TINY" --preset tiny --dtype f16
+        echo $? >"$W/models.rc"
+    ) >"$W/logs/models.log" 2>&1 &
+    (
+        bash "$R/scripts/gpu/prune-cuda-libs.sh" "$W/pruned" "75;90" || { mkdir -p "$W/pruned"; touch "$W/pruned/.failed"; }
+        bash "$R/scripts/gpu/prune-cuda-libs.sh" "$W/pruned-ptx" "75;90" ptx ||
+            { mkdir -p "$W/pruned-ptx"; touch "$W/pruned-ptx/.failed"; }
+    ) >"$W/logs/prune.log" 2>&1 &
+    (
+        LLAMA_PEER_COMMIT=0c1e570 bash "$R/scripts/gpu/build-peers-on-device.sh" "$C/llama-peer-src.tar.xz" "$W/peer" 90
+        echo $? >"$W/peer.rc"
+    ) >"$W/logs/peer.log" 2>&1 &
+    (
+        PRUNED_CUDA_LIBS=$W/pruned:$W/pruned-ptx bash "$R/scripts/gpu/build-on-device.sh" "$C/bundle" "$W/shimmy"
+        echo $? >"$W/shimmy.rc"
+        g++ -O2 -std=c++17 "$R/benchmarks/gpu/decode_probe.cpp" -I"$W/shimmy/out/include" -o "$W/decode_probe" \
+            -Wl,--start-group "$W"/shimmy/out/lib/*.a -Wl,--end-group -L/usr/local/cuda/lib64 \
+            -L/usr/local/cuda/lib64/stubs -Wl,-rpath,/usr/local/cuda/lib64 -lcudart -lcublas -lcublasLt -lcuda \
+            -lpthread -ldl -lm -lrt
+        echo $? >"$W/probe.rc"
+    ) >"$W/logs/shimmy.log" 2>&1 &
+    wait
+    touch "$W/build.done"
+}
+
+stage_build() {
+    if [[ ! -e $W/build.started ]]; then
+        touch "$W/build.started"
+        nproc
+        nvidia-smi --query-gpu=name,driver_version,memory.total,memory.used --format=csv
+        export -f build_all
+        export C R W PHI3 TINY
+        setsid bash -c build_all </dev/null >"$W/logs/build-all.log" 2>&1 &
+    fi
+    while [[ ! -e $W/build.done ]] && (($(left) > 20)); do sleep 10; done
+    for f in models peer shimmy probe; do echo "$f rc: $(cat "$W/$f.rc" 2>/dev/null || echo running)"; done
+    tail -n 3 "$W/logs/peer.log"
+    grep -E '^(built|section|nvprune|lib)|sm_|^ +[0-9]+ ' "$W/logs/shimmy.log" "$W/logs/prune.log" | tail -n 60
+    [[ -e $W/build.done ]]
+}
+
+stage_part12() {
+    python3 "$R/benchmarks/gpu/peers.py" --shimmy "$W/shimmy/shimmy" --llama-server "$W/peer/bin/llama-server" \
+        --llama-bench "$W/peer/bin/llama-bench" --model "$PHI3" --log-dir "$W/logs/peers-phi3" \
+        --json "$W/res/peers-phi3.json"
+    echo "== decode_probe (shimmy's loop on its own llama.cpp), phi-3 shape, 256 tokens"
+    "$W/decode_probe" "$PHI3" 256 2>"$W/logs/probe-phi3.log" | tee "$W/res/probe-phi3.jsonl"
+    GGML_CUDA_DISABLE_GRAPHS=1 "$W/decode_probe" "$PHI3" 256 shimmy,greedy 2>>"$W/logs/probe-phi3.log" |
+        tee -a "$W/res/probe-phi3.jsonl"
+    echo "== pruned cuBLAS: proof"
+    local bins=(--binary "$W/shimmy/shimmy")
+    for v in pruned pruned-ptx; do [[ -x $W/shimmy/shimmy-$v ]] && bins+=(--binary "$W/shimmy/shimmy-$v"); done
+    python3 "$R/benchmarks/gpu/prune_proof.py" "${bins[@]}" --model "$TINY" --model "$PHI3" \
+        --log-dir "$W/logs/prune-proof" --json "$W/res/prune-proof.json"
+    ls -l "$W"/shimmy/shimmy* "$W"/pruned*/*.a /usr/local/cuda/lib64/libcublas*_static.a
+    true # attempted: not again in a later call
+}
+
+stage_load-h200() {
+    python3 "$R/benchmarks/gpu/load.py" --server shimmy --binary "$W/shimmy/shimmy" --model "$PHI3" \
+        --label "shimmy, H200" --timeout 90 --log-dir "$W/logs/load" --json "$W/res/load-shimmy-h200.json" | grep -v '^{'
+    python3 "$R/benchmarks/gpu/load.py" --server llama-server --slots 4 --binary "$W/peer/bin/llama-server" \
+        --model "$PHI3" --label "llama-server -np 4, H200" --timeout 90 --log-dir "$W/logs/load" \
+        --json "$W/res/load-llama-server-h200.json" | grep -v '^{'
+}
+
+stage_load-t4() {
+    python3 "$R/benchmarks/gpu/hog.py" --leave-mib 14848 >"$W/logs/hog.log" 2>&1 &
+    local hog=$!
+    for _ in $(seq 60); do grep -q holding "$W/logs/hog.log" && break; sleep 1; done
+    cat "$W/logs/hog.log"
+    local limit
+    limit=$(python3 - "$W/logs/load" "$R/benchmarks/gpu" <<'EOF'
+import re, sys
+from pathlib import Path
+sys.path.insert(0, sys.argv[2])
+from gate import limit_for
+log = next(Path(sys.argv[1]).glob("*shimmy-shimmy-0.log")).read_text(errors="replace")
+mib = sum(float(x) for x in re.findall(r"CUDA0 (?:model|KV|compute) buffer size =\s+([\d.]+) MiB", log)[:3])
+print(limit_for(15360, mib, 1024), end="")
+print(f"per-request GPU memory from llama.cpp's log: {mib:.0f} MiB -> limit_for(15360, {mib:.0f}, 1024)", file=sys.stderr)
+EOF
+    )
+    echo "gate limit for a 16 GB T4: $limit"
+    python3 "$R/benchmarks/gpu/load.py" --server shimmy --binary "$W/shimmy/shimmy" --model "$PHI3" \
+        --label "shimmy, T4-sized memory, unprotected" --timeout 90 --log-dir "$W/logs/load-t4" \
+        --json "$W/res/load-shimmy-t4.json" | grep -v '^{'
+    python3 "$R/benchmarks/gpu/load.py" --server gate --limit "${limit:-3}" --binary "$W/shimmy/shimmy" --model "$PHI3" \
+        --label "shimmy behind gate.py --limit ${limit:-3}, T4-sized memory" --timeout 120 --log-dir "$W/logs/load-t4" \
+        --json "$W/res/load-gate-t4.json" | grep -v '^{'
+    kill "$hog"
+    wait "$hog"
+    true
+}
+
+stage_gemma() {
+    [[ -s $GEMMA ]] || { echo "gemma not assembled yet"; return 1; }
+    python3 "$R/benchmarks/gpu/peers.py" --shimmy "$W/shimmy/shimmy" --llama-server "$W/peer/bin/llama-server" \
+        --llama-bench "$W/peer/bin/llama-bench" --model "$GEMMA" --log-dir "$W/logs/peers-gemma" \
+        --json "$W/res/peers-gemma.json"
+    echo "== decode_probe, Gemma 3 270M, 256 tokens"
+    "$W/decode_probe" "$GEMMA" 256 2>"$W/logs/probe-gemma.log" | tee "$W/res/probe-gemma.jsonl"
+    GGML_CUDA_DISABLE_GRAPHS=1 "$W/decode_probe" "$GEMMA" 256 shimmy,greedy 2>>"$W/logs/probe-gemma.log" |
+        tee -a "$W/res/probe-gemma.jsonl"
+    true
+}
+
+declare -A NEED=([build]=30 [part12]=200 [load-h200]=200 [load-t4]=230 [gemma]=120)
+stages=("$@")
+((${#stages[@]})) || stages=(build part12 load-h200 load-t4 gemma)
+collect_gemma
+for stage in "${stages[@]}"; do
+    if [[ -e $W/stage-$stage.done ]]; then
+        echo "== $stage: done in an earlier call"
+        continue
+    fi
+    if [[ $stage != build && ! -e $W/build.done ]]; then
+        echo "== $stage: SKIPPED (build not finished)"
+        continue
+    fi
+    if (($(left) < ${NEED[$stage]})); then
+        echo "== $stage: SKIPPED ($(left) s left, needs ${NEED[$stage]})"
+        continue
+    fi
+    echo "== $stage: starting at $((SECONDS - START)) s"
+    if "stage_$stage" 2>&1 | tee "$OUT/$stage.txt"; then
+        touch "$W/stage-$stage.done"
+        echo "== $stage: done at $((SECONDS - START)) s"
+    else
+        echo "== $stage: FAILED or unfinished at $((SECONDS - START)) s"
+    fi
+    tar -C "$W" -czf "$OUT/$stage.tar.gz" res logs 2>/dev/null
+done
