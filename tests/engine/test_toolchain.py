@@ -10,8 +10,6 @@ from pathlib import Path
 
 from tests.engine.cli import ROOT, installed_plugins, required_plugins, script_env
 
-BUNDLE = ROOT.parent / "shared" / "pulumi-bundle"
-
 
 def pinned(package: str) -> str:
     text = (ROOT / "requirements.txt").read_text()
@@ -62,13 +60,11 @@ def isolated_setup(tmp_path: Path, **env: str) -> subprocess.CompletedProcess:
 def test_a_bundle_whose_archive_does_not_match_its_manifest_is_refused(tmp_path):
     bundle = tmp_path / "bundle"
     bundle.mkdir()
-    for archive in BUNDLE.glob("*.tar.gz"):
-        (bundle / archive.name).symlink_to(archive)
-    manifest = (BUNDLE / "MANIFEST.tsv").read_text().splitlines()
-    header, first, *rest = manifest
-    fields = first.split("\t")
-    fields[6] = "0" * 64
-    (bundle / "MANIFEST.tsv").write_text("\n".join([header, "\t".join(fields), *rest]) + "\n")
+    archive = f"pulumi-v{pinned('pulumi')}-linux-x64.tar.gz"
+    (bundle / archive).write_bytes(b"not the archive the manifest names")
+    header = "file\tcontents\tversion\tupstream\ttag\tcommit\tsha256"
+    row = f"{archive}\tpulumi\t{pinned('pulumi')}\tgithub.com/pulumi/pulumi\tv\t0\t{'0' * 64}"
+    (bundle / "MANIFEST.tsv").write_text(f"{header}\n{row}\n")
     result = isolated_setup(tmp_path, SHIMMY_GPU_PULUMI_BUNDLE=str(bundle))
     assert result.returncode == 1
     assert "does not match its sha256 in MANIFEST.tsv; refusing the bundle" in result.stderr
