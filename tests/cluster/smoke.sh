@@ -202,7 +202,7 @@ k scale deployment/gpu --replicas=1 >/dev/null
 deployment no-toleration false true "" | k apply -f - >/dev/null
 pod=$(pending_pod no-toleration)
 msg=$(scheduling_message "$pod")
-# Kubernetes >= 1.35 no longer names the taint in the event ("node(s) had untolerated taint(s)";
+# Kubernetes 1.35 does not name the taint in the event ("node(s) had untolerated taint(s)";
 # the scheduler logs it at -v=4); kwok-t4-0 carries only the GPU taint.
 taints=$(kubectl get node kwok-t4-0 -o jsonpath='{range .spec.taints[*]}{.key}={.value}:{.effect} {end}')
 if [[ "$msg" == *"had untolerated taint"* && "$taints" == "nvidia.com/gpu=present:NoSchedule " ]]; then
