@@ -42,7 +42,7 @@ K8S_VERSION=$(mod_version k8s k8s.io/kubernetes)
 KWOK_VERSION=$(mod_version kwok sigs.k8s.io/kwok)
 ETCD_VERSION=$(mod_version etcd go.etcd.io/etcd/server/v3)
 # Bump when the way the binaries are built changes, so cached binaries are rebuilt.
-BUILD_RECIPE=1
+BUILD_RECIPE=2
 
 K8S_CACHE="$CACHE/k8s"
 BIN="$K8S_CACHE/kubernetes-$K8S_VERSION-etcd-$ETCD_VERSION-kwok-$KWOK_VERSION/bin"
@@ -97,14 +97,16 @@ build() {
     # Module downloads and build artefacts stay in the cache folder: deleting $K8S_CACHE is a cold build.
     # -p 2 and nice: the machine is shared with other builds. CGO off, as upstream's release binaries.
     export GOMODCACHE="$K8S_CACHE/go/mod" GOCACHE="$K8S_CACHE/go/build" GOFLAGS="-modcacherw -buildvcs=false" CGO_ENABLED=0
-    # The version variables upstream's hack/lib/version.sh sets. The module proxy gives no commit,
-    # and the tree is a module archive: gitTreeState "archive", as for builds from a source tarball.
+    # The version variables upstream's hack/lib/version.sh sets. The module proxy gives no commit:
+    # gitCommit empty (unset it would read "$Format:%H$"); the tree is a module archive:
+    # gitTreeState "archive", as for builds from a source tarball.
     local ldflags build_date
     build_date=$(date -u +%Y-%m-%dT%H:%M:%SZ)
     ldflags="-s -w -X $v.gitVersion=$K8S_VERSION -X $v.gitMajor=$major -X $v.gitMinor=$minor"
-    ldflags+=" -X $v.gitTreeState=archive -X $v.buildDate=$build_date"
+    ldflags+=" -X $v.gitCommit= -X $v.gitTreeState=archive -X $v.buildDate=$build_date"
     ldflags+=" -X k8s.io/client-go/pkg/version.gitVersion=$K8S_VERSION -X k8s.io/client-go/pkg/version.gitMajor=$major"
-    ldflags+=" -X k8s.io/client-go/pkg/version.gitMinor=$minor -X k8s.io/client-go/pkg/version.gitTreeState=archive"
+    ldflags+=" -X k8s.io/client-go/pkg/version.gitMinor=$minor -X k8s.io/client-go/pkg/version.gitCommit="
+    ldflags+=" -X k8s.io/client-go/pkg/version.gitTreeState=archive"
     log "building kube-apiserver, kube-controller-manager, kube-scheduler, kubectl $K8S_VERSION (first time: tens of minutes on 2 cores)"
     (cd "$ROOT/tools/k8s" && nice -n 10 go build -p 2 -trimpath -ldflags "$ldflags" -o "$tmp/" \
         "${K8S_BINARIES[@]/#/k8s.io/kubernetes/cmd/}")
