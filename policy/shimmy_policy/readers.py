@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Iterable, Mapping
 from typing import Any
 
 from shimmy_policy.cmdline import Invocation
 from shimmy_policy.props import get, is_unknown, items, whole_count
 
 WILDCARD_HOSTS = frozenset({"0.0.0.0", "[::]"})
+LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "[::1]"})
 
 
 def env_names(container: Mapping[str, Any]) -> set[str]:
@@ -47,3 +48,14 @@ def split_bind(value: str) -> tuple[str, int | None]:
 def bound_port(run: Invocation) -> int | None:
     values = run.values("--bind")
     return split_bind(values[-1])[1] if values else None
+
+
+def front_ports(
+    pod_containers: Iterable[tuple[Any, Mapping[str, Any], str]], names: Collection[str]
+) -> dict[int, str | None]:
+    """The TCP ports the pod's front containers (`names`) declare -> their names."""
+    ports: dict[int, str | None] = {}
+    for _path, spec, name in pod_containers:
+        if name in names:
+            ports.update(declared_ports(spec))
+    return ports

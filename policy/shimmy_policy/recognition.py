@@ -27,6 +27,8 @@ class Recognition:
     extra_paths: tuple[tuple[str, PodLocation], ...] = ()
     # Kinds (`Kind`, `group/Kind` or `apiVersion/Kind`) never taken for workloads.
     exclude_kinds: tuple[str, ...] = ()
+    # Containers in front of shimmy in its pod (a request gate, a proxy): they take its traffic.
+    front_containers: frozenset[str] = frozenset({"shimmy-gate"})
 
     @classmethod
     def from_config(cls, config: Mapping[str, Any]) -> Recognition:
@@ -38,6 +40,7 @@ class Recognition:
             executables=frozenset(config.get("executables", cls.executables)),
             extra_paths=tuple(e for e in extra if e is not None),
             exclude_kinds=tuple(k for k in items(config.get("excludeKinds")) if isinstance(k, str)),
+            front_containers=frozenset(config.get("frontContainers", cls.front_containers)),
         )
 
     def is_shimmy(self, container: Mapping[str, Any], pod_labels: Mapping[str, Any], run: Invocation) -> bool:
@@ -108,6 +111,13 @@ RECOGNITION_SCHEMA: dict[str, dict[str, Any]] = {
         },
         "default": [],
         "description": "Pod specs (or single containers) of a kind that the known paths and the search miss.",
+    },
+    "frontContainers": {
+        "type": "array",
+        "items": {"type": "string"},
+        "default": sorted(Recognition.front_containers),
+        "description": "Containers that take shimmy's traffic in front of it in its pod (a request gate, "
+        "a proxy): shimmy may then listen on loopback only, and the Service targets their port.",
     },
     "excludeKinds": {
         "type": "array",

@@ -1,4 +1,5 @@
-"""bind-address: shimmy listens on every interface, on a port the container declares."""
+"""bind-address: shimmy listens on every interface, on a port the container declares; or, behind a
+front container of its pod (frontContainers: a request gate, a proxy), on loopback only."""
 
 from __future__ import annotations
 
@@ -7,7 +8,15 @@ from typing import Any
 
 from shimmy_policy.facts import DEFAULT_BIND, UNREAD_ENV
 from shimmy_policy.model import MANDATORY, Finding, Subject
-from shimmy_policy.readers import WILDCARD_HOSTS, declared_ports, env_names, split_bind
+from shimmy_policy.readers import (
+    LOOPBACK_HOSTS,
+    WILDCARD_HOSTS,
+    declared_ports,
+    env_names,
+    front_ports,
+    split_bind,
+)
+from shimmy_policy.recognition import Recognition
 from shimmy_policy.workloads import Container, Workload, container_rule
 
 NAME = "bind-address"
@@ -39,8 +48,11 @@ def check(at: Subject, w: Workload, c: Container, config: Mapping[str, Any]) -> 
                 f"keep exactly one `--bind 0.0.0.0:{suggestion}`",
             )
         )
+    fronted = bool(front_ports(c.pod.containers, Recognition.from_config(config).front_containers))
     for value in dict.fromkeys(values):
         host, port = split_bind(value)
+        if fronted and host in LOOPBACK_HOSTS and port is not None:
+            continue  # the front container takes the traffic; nothing can go around it
         if value == "auto" or host not in WILDCARD_HOSTS:
             listens = split_bind(DEFAULT_BIND)[0] if value == "auto" else host or value
             findings.append(
@@ -68,7 +80,8 @@ def check(at: Subject, w: Workload, c: Container, config: Mapping[str, Any]) -> 
 RULE = container_rule(
     name=NAME,
     level=MANDATORY,
-    description="shimmy binds `0.0.0.0:P` (or `[::]:P`) with `--bind`, P a declared containerPort.",
+    description="shimmy binds `0.0.0.0:P` (or `[::]:P`) with `--bind`, P a declared containerPort; behind a "
+    "front container of its pod it may bind loopback.",
     catches="missing `--bind` (loopback), `127.0.0.1`/`auto`, a port not declared, SHIMMY_PORT/SHIMMY_HOST "
     "instead",
     check=check,

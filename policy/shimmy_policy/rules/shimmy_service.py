@@ -12,7 +12,7 @@ from typing import Any
 from shimmy_policy.locations import api_kind
 from shimmy_policy.model import MANDATORY, Finding, Resource, StackRule, Subject
 from shimmy_policy.props import get, is_unknown, items, mapping, whole_count
-from shimmy_policy.readers import bound_port, declared_ports
+from shimmy_policy.readers import bound_port, declared_ports, front_ports
 from shimmy_policy.recognition import RECOGNITION_SCHEMA, Recognition
 from shimmy_policy.workloads import Container, Workload, unreadable, workload
 
@@ -50,11 +50,19 @@ def _target_ports(service: Resource) -> list[Any]:
 
 
 def _check_container(
-    resource: Resource, w: Workload, c: Container, services: Sequence[Resource]
+    resource: Resource, w: Workload, c: Container, services: Sequence[Resource], recognition: Recognition
 ) -> list[Finding]:
     port = bound_port(c.run)
     if port is None:
         return []  # bind-address reports it
+    front = front_ports(c.pod.containers, recognition.front_containers)
+    if front:  # the Service must reach the front container, which forwards to shimmy
+        port = next(iter(front))
+        targets = set(front) | {name for name in front.values() if name}
+        what = "the port of the container in front of shimmy"
+    else:
+        targets = {port, declared_ports(c.spec).get(port)} - {None}
+        what = "the port shimmy binds"
     at = Subject(NAME, w.where, urn=resource.urn)
     selected = [(s, _selects(s, w, c)) for s in services]
     selecting = [s for s, selects in selected if selects]
@@ -69,7 +77,6 @@ def _check_container(
                 f"add a Service whose selector matches the pod labels, with targetPort {port}",
             )
         ]
-    targets = {port, declared_ports(c.spec).get(port)} - {None}
     findings = []
     for s in selecting:
         wanted = _target_ports(s)
@@ -79,7 +86,7 @@ def _check_container(
         elif not any((whole_count(t) if whole_count(t) is not None else t) in targets for t in wanted):
             findings.append(
                 on_service.violation(
-                    f"selects {w.where} but no port targets {port}, the port shimmy binds (targetPorts: "
+                    f"selects {w.where} but no port targets {port}, {what} (targetPorts: "
                     f"{', '.join(map(str, wanted)) or 'none'})",
                     f"set `targetPort: {port}`",
                 )
@@ -101,7 +108,7 @@ def check(resources: Sequence[Resource], config: Mapping[str, Any]) -> list[Find
             continue
         findings += unreadable(NAME, w)
         for c in w.shimmy:
-            findings += _check_container(r, w, c, services)
+            findings += _check_container(r, w, c, services, recognition)
     return findings
 
 

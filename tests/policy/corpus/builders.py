@@ -59,6 +59,22 @@ def deployment(**container: Any) -> dict[str, Any]:
     }
 
 
+GATE = {
+    "name": "shimmy-gate",
+    "image": "python:3.12-slim@sha256:" + "c" * 64,
+    "command": ["python3", "/gate/gate.py", "--listen", "0.0.0.0:8081", "--upstream", "127.0.0.1:8082"],
+    "ports": [{"name": "http", "containerPort": 8081}],
+}
+
+
+def gated_deployment(front: dict[str, Any] = GATE, **container: Any) -> dict[str, Any]:
+    """The shipped program's pod with its request gate: shimmy on loopback, the gate on the port."""
+    args = ["serve", "--bind", "127.0.0.1:8082", "--gpu-backend", "cuda", "--model-path", "/models/a.gguf"]
+    manifest = deployment(args=args, ports=None, **container)
+    manifest["spec"]["template"]["spec"]["containers"].append(dict(front))
+    return manifest
+
+
 def service(target_port: int | str = 8081, selector: dict[str, str] | None = None) -> dict[str, Any]:
     return {
         "apiVersion": "v1",

@@ -5,7 +5,7 @@ from shimmy_policy.props import UNKNOWN
 from shimmy_policy.rules.shimmy_service import RULE
 
 from tests.policy.corpus import resource
-from tests.policy.corpus.builders import deployment, service
+from tests.policy.corpus.builders import deployment, gated_deployment, service
 from tests.policy.corpus.kinds import KINDS, WITHOUT_SERVICE, knative_service
 
 
@@ -78,3 +78,10 @@ def test_a_pod_spec_unknown_at_preview_is_deferred_not_passed():
     rollout["spec"]["template"] = UNKNOWN
     (pending,) = findings(rollout)
     assert pending.deferred and "the pod spec at spec.template is unknown during preview" in pending.message
+
+
+def test_behind_a_front_container_the_service_targets_its_port():
+    assert findings(gated_deployment(), service()) == []
+    assert findings(gated_deployment(), service("http")) == []
+    (wrong,) = findings(gated_deployment(), service(8082))
+    assert "no port targets 8081, the port of the container in front of shimmy" in wrong.message
