@@ -3,11 +3,11 @@
 import pulumi
 import pulumi_kubernetes as k8s
 
-from components import workload
-from components.config import load_settings
 from components.image import ShimmyImage, ShimmyImageArgs, write_dockerfile
 from components.service import GpuInferenceService, GpuInferenceServiceArgs
 from components.verification import GpuVerification, GpuVerificationArgs
+from shimmy_gpu import exports
+from shimmy_gpu.stack_config import load_settings
 
 settings = load_settings()  # fails here, before any resource, on a bad value
 
@@ -44,5 +44,5 @@ pulumi.export("image", image.ref)
 pulumi.export("namespace", service.namespace)
 pulumi.export("serviceName", service.service_name)
 pulumi.export("url", service.url)
-pulumi.export("commandLine", workload.command_line(settings))
-pulumi.export("smokeTest", workload.smoke_test(settings))
+pulumi.export("commandLine", exports.command_line(settings))
+pulumi.export("smokeTest", exports.smoke_test(settings))

@@ -8,8 +8,8 @@ from pathlib import Path
 import pulumi
 import pulumi_docker as docker
 
-from components.config import BuildSettings, ImageSettings
-from components.dockerfile import render_dockerfile
+from shimmy_gpu.dockerfile import build_args, render_dockerfile
+from shimmy_gpu.settings import BuildSettings, ImageSettings
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 DOCKER_DIR = PROJECT_DIR / "docker"
@@ -30,23 +30,6 @@ def write_dockerfile(build: BuildSettings, stack: str, docker_dir: Path = DOCKER
         path.parent.mkdir(exist_ok=True)
         path.write_text(text)
     return path
-
-
-def build_args(build: BuildSettings) -> dict[str, str]:
-    """The build's decisive settings as Docker build args.
-
-    The rendered Dockerfile declares the same ARGs with these values as defaults; passing them
-    explicitly puts them in the Image's inputs, where the policy pack checks them (llama-cuda,
-    CUDA architectures, a shimmy version that still has CUDA).
-    """
-    args = {
-        "ACCELERATOR": build.accelerator,
-        "SHIMMY_VERSION": build.shimmy.version,
-        "CARGO_FEATURES": ",".join(build.shimmy.features),
-    }
-    if build.accelerator == "cuda":
-        args["CUDA_ARCHITECTURES"] = ";".join(build.cuda_architectures)
-    return args
 
 
 @dataclass(frozen=True)
@@ -80,16 +63,22 @@ class ShimmyImage(pulumi.ComponentResource):
                 username=image.username,
                 password=pulumi.Output.secret(image.password or ""),
             )
+        build = docker.DockerBuildArgsDict(
+            context=_project_relative(args.context),
+            dockerfile=_project_relative(args.dockerfile),
+            platform=args.build.platform,
+            args=build_args(args.build),
+            builder_version=docker.BuilderVersion.BUILDER_BUILD_KIT,
+        )
+        if image.build_cache:
+            # The last pushed image carries BuildKit's inline cache: a fresh builder (a new CI
+            # runner) reuses every layer whose inputs did not change instead of compiling again.
+            build["args"] = {**build["args"], "BUILDKIT_INLINE_CACHE": "1"}
+            build["cache_from"] = docker.CacheFromArgsDict(images=[image.name])
         built = docker.Image(
             name,
             image_name=image.name,
-            build=docker.DockerBuildArgsDict(
-                context=_project_relative(args.context),
-                dockerfile=_project_relative(args.dockerfile),
-                platform=args.build.platform,
-                args=build_args(args.build),
-                builder_version=docker.BuilderVersion.BUILDER_BUILD_KIT,
-            ),
+            build=build,
             registry=registry,
             skip_push=not image.push,
             opts=pulumi.ResourceOptions(parent=self),

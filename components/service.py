@@ -1,17 +1,16 @@
-"""`GpuInferenceService`: shimmy's Deployment on a GPU, its Service and the model volume."""
+"""`GpuInferenceService`: shimmy's Deployment on a GPU behind its request gate, its Service, the
+model volume and the NetworkPolicy that decides who may call it."""
 
 from __future__ import annotations
 
+import inspect
 from dataclasses import dataclass
 
 import pulumi
 import pulumi_kubernetes as k8s
 
-from components import workload
-from components.config import Settings
-
-# GPU images are large and the first pull on a fresh node takes a while; model load adds more.
-ROLLOUT_TIMEOUTS = pulumi.CustomTimeouts(create="30m", update="30m")
+from shimmy_gpu import gate, network, workload
+from shimmy_gpu.settings import Settings
 
 
 @dataclass(frozen=True)
@@ -60,7 +59,19 @@ class GpuInferenceService(pulumi.ComponentResource):
             )
             claim_name = claim.metadata.name
 
+        gate_config: pulumi.Input[str] | None = None
+        if settings.gate.enabled:
+            gate_config = k8s.core.v1.ConfigMap(
+                f"{name}-gate",
+                metadata={"namespace": ns, "labels": labels},
+                data={workload.GATE_SCRIPT: inspect.getsource(gate)},
+                opts=child,
+            ).metadata.name
+
         selector = workload.selector_labels(settings)
+        # GPU images are large and a fresh node's first pull takes a while; the model load adds more.
+        # Past this, `pulumi up` fails with the rollout's state instead of waiting forever.
+        minutes = f"{settings.workload.rollout_timeout_minutes}m"
         deployment = k8s.apps.v1.Deployment(
             name,
             metadata={"name": workload.NAME, "namespace": ns, "labels": labels},
@@ -70,10 +81,12 @@ class GpuInferenceService(pulumi.ComponentResource):
                 "strategy": workload.deployment_strategy(),
                 "template": {
                     "metadata": {"labels": labels},
-                    "spec": workload.pod_spec(settings, args.image, claim_name),
+                    "spec": workload.pod_spec(settings, args.image, claim_name, gate_config),
                 },
             },
-            opts=pulumi.ResourceOptions(parent=self, custom_timeouts=ROLLOUT_TIMEOUTS),
+            opts=pulumi.ResourceOptions(
+                parent=self, custom_timeouts=pulumi.CustomTimeouts(create=minutes, update=minutes)
+            ),
         )
         # A fixed name gives clients a stable DNS name.
         service = k8s.core.v1.Service(
@@ -93,6 +106,13 @@ class GpuInferenceService(pulumi.ComponentResource):
             },
             opts=child,
         )
+        if settings.network.policy:
+            k8s.networking.v1.NetworkPolicy(
+                name,
+                metadata={"name": workload.NAME, "namespace": ns, "labels": labels},
+                spec=network.network_policy_spec(settings),
+                opts=child,
+            )
 
         self.namespace = ns
         self.deployment_name = deployment.metadata.name

@@ -1,6 +1,6 @@
 """`GpuVerification`: an opt-in Job that makes `pulumi up` fail unless shimmy proves it uses the GPU.
 
-The Job runs components/gpu_check.py against the Service, then reads the shimmy pods' logs for
+The Job runs shimmy_gpu/gpu_check.py against the Service, then reads the shimmy pods' logs for
 llama.cpp's CUDA proof lines. Its service account can only read pods and their logs in this
 namespace: the permissions it needs are the ones it creates, nothing cluster-wide.
 """
@@ -13,10 +13,11 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_kubernetes as k8s
 
-from components import gpu_check, workload
-from components.config import Settings
+from shimmy_gpu import gpu_check, network, workload
+from shimmy_gpu.settings import Settings
 
 SCRIPT = "gpu_check.py"
+VERIFICATION_TTL_SECONDS = 24 * 3600
 MAX_TOKENS = 64
 
 
@@ -51,7 +52,7 @@ class GpuVerification(pulumi.ComponentResource):
         super().__init__("shimmy-gpu:index:GpuVerification", name, None, opts)
         settings = args.settings
         child = pulumi.ResourceOptions(parent=self)
-        labels = {**workload.app_labels(settings), "app.kubernetes.io/component": "gpu-verification"}
+        labels = network.verification_labels(settings)
         meta = {"namespace": args.namespace, "labels": labels}
 
         account = k8s.core.v1.ServiceAccount(
@@ -60,7 +61,11 @@ class GpuVerification(pulumi.ComponentResource):
         role = k8s.rbac.v1.Role(
             name,
             metadata=meta,
-            rules=[{"api_groups": [""], "resources": ["pods", "pods/log"], "verbs": ["get", "list"]}],
+            # What gpu_check.pod_logs does: list the shimmy pods, read each one's log. Nothing else.
+            rules=[
+                {"api_groups": [""], "resources": ["pods"], "verbs": ["list"]},
+                {"api_groups": [""], "resources": ["pods/log"], "verbs": ["get"]},
+            ],
             opts=child,
         )
         binding = k8s.rbac.v1.RoleBinding(
@@ -96,6 +101,9 @@ class GpuVerification(pulumi.ComponentResource):
             },
             spec={
                 "backoff_limit": 0,
+                # A finished check is cleaned up after a day; the next `pulumi up` after a refresh
+                # runs it again.
+                "ttl_seconds_after_finished": VERIFICATION_TTL_SECONDS,
                 "active_deadline_seconds": settings.workload.startup_timeout_seconds + 300,
                 "template": {
                     "metadata": {"labels": labels},

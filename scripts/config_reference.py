@@ -8,21 +8,21 @@ import json
 import sys
 from pathlib import Path
 
-import yaml
-
 ROOT = Path(__file__).resolve().parent.parent
-PROJECT_FILE = ROOT / "Pulumi.yaml"
+sys.path.insert(0, str(ROOT))
+
+from shimmy_gpu.stack_config import declared  # noqa: E402
+
 README = ROOT / "README.md"
 START, END = "<!-- config-reference:start -->\n", "<!-- config-reference:end -->"
 
 
 def config_reference() -> str:
-    declared = yaml.safe_load(PROJECT_FILE.read_text())["config"]
     rows = ["| key | default | what it does |", "| --- | --- | --- |"]
-    for key, spec in declared.items():
+    for key, spec in declared().items():
         default = spec.get("default")
         shown = f"`{default}`" if isinstance(default, str) and default else f"`{json.dumps(default)}`"
-        rows.append(f"| `{key.split(':', 1)[1]}` | {shown} | {spec['description'].replace('|', '/')} |")
+        rows.append(f"| `{key}` | {shown} | {spec['description'].replace('|', '/')} |")
     return "\n".join(rows) + "\n"
 
 

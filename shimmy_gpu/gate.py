@@ -39,6 +39,7 @@ import asyncio
 import contextlib
 import json
 import math
+import re
 import signal
 import sys
 import time
@@ -72,6 +73,7 @@ def limit_for(gpu_memory_mib: float, request_mib: float, reserve_mib: float = CU
 # --- the proxy -------------------------------------------------------------------------------
 
 MAX_HEAD = 64 * 1024
+MAX_BODY = 1024 * 1024  # a prompt, not an upload
 GENERATION_PATHS = ("/api/generate", "/v1/chat/completions", "/v1/messages")
 
 
@@ -155,7 +157,12 @@ class Gate:
             return await respond(writer, 200, json.dumps(self.status()))
         if "chunked" in names.get("transfer-encoding", "").lower():
             return await respond(writer, 411, '{"error": "send Content-Length"}')
-        body = await reader.readexactly(int(names.get("content-length", "0") or 0))
+        length = names.get("content-length", "0") or "0"
+        if not re.fullmatch(r"[0-9]{1,9}", length):
+            return await respond(writer, 400, '{"error": "malformed Content-Length"}')
+        if int(length) > MAX_BODY:
+            return await respond(writer, 413, f'{{"error": "a request body is at most {MAX_BODY} bytes"}}')
+        body = await reader.readexactly(int(length))
         upgrade = names.get("upgrade", "").lower() == "websocket"
         generates = method == "POST" or target.startswith("/ws/")
         if method == "POST" and target.split("?")[0] in GENERATION_PATHS:
@@ -230,7 +237,14 @@ class Gate:
 
 
 async def respond(writer, status: int, body: str, retry_after: int | None = None) -> None:
-    reason = {200: "OK", 411: "Length Required", 502: "Bad Gateway", 503: "Service Unavailable"}[status]
+    reason = {
+        200: "OK",
+        400: "Bad Request",
+        411: "Length Required",
+        413: "Content Too Large",
+        502: "Bad Gateway",
+        503: "Service Unavailable",
+    }[status]
     extra = f"Retry-After: {retry_after}\r\n" if retry_after else ""
     writer.write(
         (

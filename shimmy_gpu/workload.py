@@ -1,49 +1,51 @@
-"""Pure builders for the shimmy workload: its command line and the pieces of its pod.
+"""Pure builders for the shimmy pod: its command line, containers, probes and the model's init step.
 
-Everything here returns plain values (snake_case dicts as pulumi-kubernetes accepts them), so the
-tests and the policy pack reason about exactly what the component declares.
+Everything returns plain values (snake_case dicts as pulumi-kubernetes accepts them), so the tests
+and the policy pack reason about exactly what the component declares.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from components.config import ModelSettings, Settings, Toleration
+from shimmy_policy import facts
+
+from shimmy_gpu.settings import ModelSettings, Settings, Toleration
 
 NAME = "shimmy"  # Deployment and Service: stable names for DNS, kubectl and the smoke test
-RUN_AS = 10001  # the image's numeric non-root user; the pod enforces it too
 CONTAINER = "shimmy"
+GATE_CONTAINER = "shimmy-gate"  # the policy pack's default front container
 PORT_NAME = "http"
-HEALTH_PATH = "/health"  # always 200 with JSON once the server listens (FACTS); /metrics runs nvidia-smi
-PROBE_PERIOD_SECONDS = 10
+GATE_SCRIPT = "gate.py"
+RUN_AS = facts.RUNTIME_UID
 # The namespace enforces what the pod already does: the "restricted" Pod Security Standard.
 POD_SECURITY = {"pod-security.kubernetes.io/enforce": "restricted"}
 
 
 def gpu_backend(settings: Settings) -> str:
-    """`--gpu-backend` value. Never `auto`: it silently falls back to CPU (FACTS)."""
+    """`--gpu-backend` value. Never `auto`: it silently falls back to CPU."""
     return "cuda" if settings.build.accelerator == "cuda" else "cpu"
 
 
-def shimmy_args(settings: Settings) -> list[str]:
-    """The container args (the image's ENTRYPOINT is `shimmy`), as shimmy v1.9 reads them.
+def shimmy_bind(settings: Settings) -> str:
+    """Behind the gate shimmy listens on loopback only, so no request can go around the gate;
+    without it, on every interface (its default `auto` is loopback: unreachable)."""
+    port = settings.workload.port
+    return f"127.0.0.1:{port + 1}" if settings.gate.enabled else f"0.0.0.0:{port}"
 
-    `--bind` must be explicit: its default `auto` listens on loopback only. `--model-path` takes the
-    GGUF file itself; given a folder shimmy starts and then fails at the first request.
-    """
+
+def shimmy_args(settings: Settings) -> list[str]:
+    """The container args (the image's ENTRYPOINT is `shimmy`). `--model-path` takes the GGUF file
+    itself; given a folder shimmy starts and then fails at the first request."""
     return [
-        "serve",
+        facts.SERVE,
         "--bind",
-        f"0.0.0.0:{settings.workload.port}",
+        shimmy_bind(settings),
         "--gpu-backend",
         gpu_backend(settings),
         "--model-path",
         settings.model.path,
     ]
-
-
-def command_line(settings: Settings) -> str:
-    return " ".join(["shimmy", *shimmy_args(settings)])
 
 
 def app_labels(settings: Settings) -> dict[str, str]:
@@ -94,57 +96,91 @@ def pod_security_context() -> dict[str, Any]:
     return {**_RESTRICTED_IDENTITY, "fs_group": RUN_AS}
 
 
+STARTUP_PERIOD_SECONDS = 10
+
+
 def probes(settings: Settings) -> dict[str, Any]:
-    """Startup covers the model load window; after it, readiness and liveness watch /health."""
-    check = {"http_get": {"path": HEALTH_PATH, "port": PORT_NAME}, "timeout_seconds": 5}
-    startup_failures = -(-settings.workload.startup_timeout_seconds // PROBE_PERIOD_SECONDS)
+    """Startup covers the model load; then readiness and liveness ask /health, which always answers
+    200 while the server runs. Readiness takes a silent pod out of rotation within 30 s; liveness
+    restarts it only after 5 minutes, since a generation holds one of shimmy's workers until it ends
+    and a busy pod must not be killed for being busy."""
+    check = {"http_get": {"path": facts.HEALTH_PATH, "port": PORT_NAME}}
+    startup_failures = -(-settings.workload.startup_timeout_seconds // STARTUP_PERIOD_SECONDS)
     return {
         "startup_probe": {
             **check,
-            "period_seconds": PROBE_PERIOD_SECONDS,
+            "timeout_seconds": 5,
+            "period_seconds": STARTUP_PERIOD_SECONDS,
             "failure_threshold": startup_failures,
         },
-        "readiness_probe": {**check, "period_seconds": PROBE_PERIOD_SECONDS, "failure_threshold": 3},
-        "liveness_probe": {**check, "period_seconds": 20, "failure_threshold": 3},
+        "readiness_probe": {**check, "timeout_seconds": 5, "period_seconds": 10, "failure_threshold": 3},
+        "liveness_probe": {**check, "timeout_seconds": 10, "period_seconds": 30, "failure_threshold": 10},
     }
 
 
 def model_fetch_script() -> str:
-    """Init container: download the GGUF once; a pod restart or a new replica reuses it."""
+    """Init container: the model is checked against its sha256 on every start; a missing or failing
+    file is downloaded (https only, redirects too), checked again, and only then put in place."""
     return (
         "set -eu\n"
-        'if [ -s "$MODEL_PATH" ]; then echo "model present: $MODEL_PATH"; exit 0; fi\n'
-        'curl -fL --retry 5 --retry-delay 10 -o "$MODEL_PATH.part" "$MODEL_URL"\n'
-        'if [ -n "$MODEL_SHA256" ]; then echo "$MODEL_SHA256  $MODEL_PATH.part" | sha256sum -c -; fi\n'
+        'verify() { echo "$MODEL_SHA256  $1" | sha256sum -c -; }\n'
+        'if [ -s "$MODEL_PATH" ] && verify "$MODEL_PATH"; then exit 0; fi\n'
+        'rm -f "$MODEL_PATH" "$MODEL_PATH.part"\n'
+        "fetch() { curl -fL --proto =https --proto-redir =https --retry 5 --retry-delay 10 "
+        '-o "$MODEL_PATH.part" "$@" "$MODEL_URL"; }\n'
+        "# The token goes to curl on stdin, never on a command line.\n"
+        'if [ -n "${MODEL_TOKEN:-}" ]; then\n'
+        '  printf \'header = "Authorization: Bearer %s"\\n\' "$MODEL_TOKEN" | fetch --config -\n'
+        "else\n"
+        "  fetch\n"
+        "fi\n"
+        'verify "$MODEL_PATH.part" || { rm -f "$MODEL_PATH.part"; exit 1; }\n'
         'mv "$MODEL_PATH.part" "$MODEL_PATH"\n'
     )
 
 
-def model_fetcher(model: ModelSettings) -> dict[str, Any] | None:
-    if model.source == "pvc":
+def model_verify_script() -> str:
+    """Init container for a claim that already holds the model: check it on every start."""
+    return 'set -eu\necho "$MODEL_SHA256  $MODEL_PATH" | sha256sum -c -\n'
+
+
+def model_init(model: ModelSettings) -> dict[str, Any] | None:
+    """The init container that guarantees the model file (None: a claim without a sha256 to check)."""
+    downloads = model.source != "pvc"
+    if not downloads and not model.sha256:
         return None
+    env = [
+        {"name": "MODEL_PATH", "value": model.path},
+        {"name": "MODEL_SHA256", "value": model.sha256},
+    ]
+    if downloads:
+        env.insert(0, {"name": "MODEL_URL", "value": model.download_url})
+    if model.auth_secret:
+        env.append(
+            {
+                "name": "MODEL_TOKEN",
+                "value_from": {"secret_key_ref": {"name": model.auth_secret, "key": model.auth_secret_key}},
+            }
+        )
     return {
-        "name": "fetch-model",
+        "name": "fetch-model" if downloads else "verify-model",
         "image": model.fetcher_image,
-        "command": ["sh", "-c", model_fetch_script()],
-        "env": [
-            {"name": "MODEL_URL", "value": model.download_url},
-            {"name": "MODEL_PATH", "value": model.path},
-            # Kubernetes drops empty values, so an empty one would show as a change in every diff.
-            *([{"name": "MODEL_SHA256", "value": model.sha256}] if model.sha256 else []),
-        ],
-        "volume_mounts": [{"name": "models", "mount_path": model.mount_path}],
-        "resources": {"requests": {"cpu": "100m", "memory": "64Mi"}, "limits": {"memory": "256Mi"}},
+        "command": ["sh", "-c", model_fetch_script() if downloads else model_verify_script()],
+        "env": env,
+        "volume_mounts": [{"name": "models", "mount_path": model.mount_path, "read_only": not downloads}],
+        "resources": {
+            "requests": {"cpu": "100m", "memory": "64Mi"},
+            "limits": {"cpu": "1", "memory": "256Mi"},
+        },
         "security_context": container_security_context(),
     }
 
 
 def shimmy_container(settings: Settings, image: Any) -> dict[str, Any]:
-    return {
+    container: dict[str, Any] = {
         "name": CONTAINER,
         "image": image,
         "args": shimmy_args(settings),
-        "ports": [{"name": PORT_NAME, "container_port": settings.workload.port, "protocol": "TCP"}],
         "env": [
             {"name": "RUST_LOG", "value": settings.workload.rust_log},
             # shimmy's discovery and libraries may write under $HOME; the root FS is read-only.
@@ -157,6 +193,50 @@ def shimmy_container(settings: Settings, image: Any) -> dict[str, Any]:
         ],
         "security_context": container_security_context(),
         **probes(settings),
+    }
+    if not settings.gate.enabled:
+        container["ports"] = [
+            {"name": PORT_NAME, "container_port": settings.workload.port, "protocol": "TCP"}
+        ]
+    return container
+
+
+def gate_args(settings: Settings) -> list[str]:
+    gate = settings.gate
+    args = [
+        "python3",
+        f"/gate/{GATE_SCRIPT}",
+        "--listen",
+        f"0.0.0.0:{settings.workload.port}",
+        "--upstream",
+        shimmy_bind(settings),
+        "--limit",
+        str(gate.limit),
+        "--queue",
+        str(gate.queue),
+        "--queue-timeout",
+        str(gate.queue_timeout_seconds),
+    ]
+    for key, value in gate.request_defaults:
+        args += ["--request-default", f"{key}={value}"]
+    return args
+
+
+def gate_container(settings: Settings) -> dict[str, Any]:
+    """The front door: at most `limit` generations reach shimmy; probes and GETs pass straight through."""
+    return {
+        "name": GATE_CONTAINER,
+        "image": settings.gate.image,
+        "command": gate_args(settings),
+        "env": [{"name": "PYTHONDONTWRITEBYTECODE", "value": "1"}],
+        "ports": [{"name": PORT_NAME, "container_port": settings.workload.port, "protocol": "TCP"}],
+        "resources": {
+            "requests": {"cpu": "100m", "memory": "64Mi"},
+            "limits": {"cpu": "1", "memory": "256Mi"},
+        },
+        "volume_mounts": [{"name": "gate", "mount_path": "/gate", "read_only": True}],
+        "security_context": container_security_context(),
+        "liveness_probe": {"tcp_socket": {"port": PORT_NAME}, "period_seconds": 20, "failure_threshold": 3},
     }
 
 
@@ -171,15 +251,19 @@ def toleration(t: Toleration) -> dict[str, Any]:
     return {name: value for name, value in fields.items() if value not in ("", None)}
 
 
-def pod_spec(settings: Settings, image: Any, claim_name: Any) -> dict[str, Any]:
+def pod_spec(settings: Settings, image: Any, claim_name: Any, gate_config_map: Any = None) -> dict[str, Any]:
     w = settings.workload
-    fetcher = model_fetcher(settings.model)
+    containers = [shimmy_container(settings, image)]
+    volumes: list[dict[str, Any]] = [
+        {"name": "models", "persistent_volume_claim": {"claim_name": claim_name}},
+        {"name": "tmp", "empty_dir": {"size_limit": "1Gi"}},
+    ]
+    if settings.gate.enabled:
+        containers.append(gate_container(settings))
+        volumes.append({"name": "gate", "config_map": {"name": gate_config_map}})
     spec: dict[str, Any] = {
-        "containers": [shimmy_container(settings, image)],
-        "volumes": [
-            {"name": "models", "persistent_volume_claim": {"claim_name": claim_name}},
-            {"name": "tmp", "empty_dir": {"size_limit": "1Gi"}},
-        ],
+        "containers": containers,
+        "volumes": volumes,
         "security_context": pod_security_context(),
         # shimmy 1.9 installs no SIGTERM handler and, as PID 1, ignores the signal: every stop waited
         # out the grace period. With the pod's shared PID namespace the pause process is PID 1.
@@ -189,8 +273,9 @@ def pod_spec(settings: Settings, image: Any, claim_name: Any) -> dict[str, Any]:
         "termination_grace_period_seconds": 30,
     }
     # Only what is set: the API server drops empty fields, which would otherwise diff on every update.
-    if fetcher:
-        spec["init_containers"] = [fetcher]
+    init = model_init(settings.model)
+    if init:
+        spec["init_containers"] = [init]
     if w.node_selector:
         spec["node_selector"] = dict(w.node_selector)
     if w.tolerations:
@@ -203,14 +288,3 @@ def pod_spec(settings: Settings, image: Any, claim_name: Any) -> dict[str, Any]:
 def deployment_strategy() -> dict[str, Any]:
     """Recreate: with one GPU per node a surge pod would wait for a GPU the old pod holds, forever."""
     return {"type": "Recreate"}
-
-
-def smoke_test(settings: Settings) -> str:
-    """A ready-to-paste check through the Service: one non-streamed completion."""
-    body = f'{{"model": "{settings.model.name}", "prompt": "Say hello.", "max_tokens": 30, "stream": false}}'
-    ns, port = settings.workload.namespace, settings.service.port
-    return (
-        f"kubectl -n {ns} port-forward svc/{NAME} 18081:{port} & sleep 3; "
-        "curl -sS -X POST http://127.0.0.1:18081/api/generate -H 'Content-Type: application/json' "
-        f"-d '{body}'; kill %1"
-    )

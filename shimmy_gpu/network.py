@@ -1,0 +1,55 @@
+"""Who may reach shimmy: the NetworkPolicy on its pods, from the stack's network settings.
+
+shimmy's API has no authentication, so the policy admits, on shimmy's port only: pods of the
+stack's own namespace (those with `clientPodLabels`, when set), pods of `clientNamespaces`, the
+GPU verification Job, and `clientCidrs` for a NodePort or LoadBalancer Service. Everything else
+is dropped by any CNI that enforces NetworkPolicy.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from shimmy_gpu import workload
+from shimmy_gpu.settings import Settings
+
+NAMESPACE_NAME_LABEL = "kubernetes.io/metadata.name"  # set by the API server on every namespace
+VERIFICATION_COMPONENT = "gpu-verification"
+
+
+def verification_labels(settings: Settings) -> dict[str, str]:
+    """The labels of the verification Job's pods (components/verification.py sets them)."""
+    return {**workload.app_labels(settings), "app.kubernetes.io/component": VERIFICATION_COMPONENT}
+
+
+def network_policy_spec(settings: Settings) -> dict[str, Any]:
+    network = settings.network
+    clients = dict(network.client_pod_labels)
+    peers: list[dict[str, Any]] = [{"pod_selector": {"match_labels": clients}}]  # {}: every pod here
+    if network.client_namespaces:
+        peers.append(
+            {
+                "namespace_selector": {
+                    "match_expressions": [
+                        {
+                            "key": NAMESPACE_NAME_LABEL,
+                            "operator": "In",
+                            "values": list(network.client_namespaces),
+                        }
+                    ]
+                },
+                "pod_selector": {"match_labels": clients},
+            }
+        )
+    if clients and settings.verification.enabled:
+        labels = verification_labels(settings)
+        job = {key: labels[key] for key in ("app.kubernetes.io/component", "app.kubernetes.io/instance")}
+        peers.append({"pod_selector": {"match_labels": job}})
+    peers += [{"ip_block": {"cidr": cidr}} for cidr in network.client_cidrs]
+    return {
+        "pod_selector": {"match_labels": workload.selector_labels(settings)},
+        "policy_types": ["Ingress"],
+        "ingress": [
+            {"from": peers, "ports": [{"protocol": "TCP", "port": settings.workload.port}]},
+        ],
+    }

@@ -1,0 +1,97 @@
+"""What each kind of config value may look like: one `Allowed` per kind, matched whole.
+
+Every pattern is applied with `re.fullmatch` (a `$` would still accept a trailing newline) and
+admits only the characters its target needs, so a value that passes can go into a Dockerfile line,
+a URL, a path or a shell word without escaping surprises; the code still quotes it for its target.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Allowed:
+    pattern: re.Pattern[str]
+    describes: str  # what an error message tells the user to write
+
+    def matches(self, value: str) -> bool:
+        return self.pattern.fullmatch(value) is not None
+
+
+def _allowed(pattern: str, describes: str) -> Allowed:
+    return Allowed(re.compile(pattern), describes)
+
+
+_LABEL = r"[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?"
+_HOST = rf"{_LABEL}(\.{_LABEL})*(:[0-9]{{1,5}})?"
+_PATH_PART = r"[a-z0-9]+([._-][a-z0-9]+)*"
+_DIGEST = r"sha256:[0-9a-f]{64}"
+_TAG = r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}"
+# registry host (with a dot or port, or localhost) / path ... as Docker parses references.
+_REPOSITORY = rf"(({_LABEL}(\.{_LABEL})+|localhost)(:[0-9]{{1,5}})?/)?{_PATH_PART}(/{_PATH_PART})*"
+_LOOPBACK = r"(127\.0\.0\.1|localhost|\[::1\])(:[0-9]{1,5})?"
+
+VERSION = _allowed(
+    r"(0|[1-9][0-9]{0,3})\.(0|[1-9][0-9]{0,3})\.(0|[1-9][0-9]{0,3})", "a release such as 1.9.0"
+)
+SHA256 = _allowed(r"[0-9a-f]{64}", "64 lower-case hex digits (a sha256)")
+COMMIT = _allowed(r"[0-9a-f]{40}", "a full 40-digit commit SHA (an immutable revision)")
+GIT_TAG = _allowed(r"v[0-9]{1,4}\.[0-9]{1,4}\.[0-9]{1,4}", "a release tag such as v1.9.0")
+GIT_REF = _allowed(
+    r"[0-9a-f]{40}|v[0-9]{1,4}\.[0-9]{1,4}\.[0-9]{1,4}",
+    "a release tag such as v1.9.0 or a 40-digit commit SHA",
+)
+GIT_URL = _allowed(
+    rf"https://{_HOST}(/[A-Za-z0-9._~-]+)+", "an https:// repository URL without user, query or fragment"
+)
+CUDA_VERSION = _allowed(r"1[2-9]\.[0-9]{1,2}(\.[0-9]{1,2})?", "a CUDA 12 or newer release such as 12.4.1")
+CUDA_ARCHITECTURE = _allowed(
+    r"[1-9][0-9]{1,2}[af]?(-real|-virtual)?", 'a CMake CUDA architecture such as "75"'
+)
+FEATURE = _allowed(r"[a-z][a-z0-9-]{0,39}", "a cargo feature name")
+# What the program builds from or runs: pinned by digest, or by tag from a registry on the loopback
+# interface (images this machine built itself, as the local stack's base images).
+IMAGE = _allowed(
+    rf"{_REPOSITORY}(:{_TAG})?@{_DIGEST}|{_LOOPBACK}/{_PATH_PART}(/{_PATH_PART})*:{_TAG}",
+    "an image pinned by digest, e.g. debian:bookworm-slim@sha256:<64 hex> (by tag only from 127.0.0.1)",
+)
+REGISTRY = _allowed(rf"{_HOST}|{_LOOPBACK}", "a registry host[:port] such as registry.example.com")
+REPOSITORY = _allowed(rf"{_PATH_PART}(/{_PATH_PART})*", "lower-case path components such as team/shimmy")
+TAG = _allowed(_TAG, "a Docker tag (letters, digits, _ . -)")
+USERNAME = _allowed(
+    r"[A-Za-z0-9][A-Za-z0-9._@+-]{0,127}", "a registry user name (letters, digits, . _ @ + -)"
+)
+DNS_LABEL = _allowed(_LABEL, "a DNS label: lower-case letters, digits and -, at most 63")
+DNS_SUBDOMAIN = _allowed(rf"{_LABEL}(\.{_LABEL})*", "a DNS subdomain name such as models or fast.ssd")
+QUALIFIED_NAME = _allowed(
+    rf"({_LABEL}(\.{_LABEL})*/)?[A-Za-z0-9]([-A-Za-z0-9_.]{{0,61}}[A-Za-z0-9])?",
+    "a label key such as nvidia.com/gpu.product",
+)
+LABEL_VALUE = _allowed(
+    r"([A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)?", "a label value (at most 63 characters)"
+)
+EXTENDED_RESOURCE = _allowed(
+    rf"{_LABEL}(\.{_LABEL})+/[a-z0-9]([-a-z0-9_.]{{0,61}}[a-z0-9])?",
+    "a vendor-prefixed resource such as nvidia.com/gpu or nvidia.com/mig-1g.10gb",
+)
+CPU = _allowed(
+    r"([1-9][0-9]{0,3}(\.[0-9]{1,3})?|0\.[0-9]{1,3}|[1-9][0-9]{0,6}m)", "a CPU quantity such as 2 or 500m"
+)
+MEMORY = _allowed(r"[1-9][0-9]{0,6}(Ki|Mi|Gi|Ti|k|M|G|T)?", "a memory quantity such as 8Gi or 512Mi")
+HF_REPO = _allowed(r"[A-Za-z0-9][A-Za-z0-9._-]{0,95}/[A-Za-z0-9][A-Za-z0-9._-]{0,95}", "owner/name")
+MODEL_FILE = _allowed(
+    r"[A-Za-z0-9][A-Za-z0-9._+-]{0,199}\.gguf", "a GGUF file name such as phi-3-mini-q4.gguf"
+)
+# https only; no user:password@ (credentials go in a Secret), no query or fragment (signed URLs
+# carry secrets there), a path of plain characters.
+MODEL_URL = _allowed(
+    rf"https://{_HOST}(/[A-Za-z0-9._~%+-]+)+",
+    "an https:// URL of the GGUF file, without user, password, query or fragment",
+)
+ABSOLUTE_FOLDER = _allowed(r"(/[A-Za-z0-9][A-Za-z0-9._-]{0,62}){1,8}", "an absolute folder such as /models")
+CIDR = _allowed(
+    r"(25[0-5]|2[0-4][0-9]|1?[0-9]{1,2})(\.(25[0-5]|2[0-4][0-9]|1?[0-9]{1,2})){3}/([0-9]|[12][0-9]|3[0-2])",
+    "an IPv4 CIDR such as 10.0.0.0/8",
+)
