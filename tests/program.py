@@ -17,11 +17,12 @@ from pathlib import Path
 from typing import Any
 
 import pulumi
-import yaml
+
+from shimmy_gpu.stack_config import raw_config, stacks
 
 ROOT = Path(__file__).resolve().parent.parent
 PROJECT = "shimmy-gpu"
-STACKS = tuple(sorted(p.name.split(".")[1] for p in ROOT.glob("Pulumi.*.yaml")))
+STACKS = stacks()
 MOCK_SECRET = "mock-secret-value"
 
 
@@ -47,13 +48,9 @@ class Program:
 
 
 def stack_config(stack: str) -> dict[str, Any]:
-    """Config keys (without namespace) as the engine hands them to the program of `stack`."""
-    declared = yaml.safe_load((ROOT / "Pulumi.yaml").read_text())["config"]
-    values = {key.split(":", 1)[1]: spec.get("default") for key, spec in declared.items()}
-    stack_file = yaml.safe_load((ROOT / f"Pulumi.{stack}.yaml").read_text()) or {}
-    for key, value in (stack_file.get("config") or {}).items():
-        values[key.split(":", 1)[1]] = MOCK_SECRET if isinstance(value, dict) and "secure" in value else value
-    return values
+    """Config keys (without namespace) as the engine hands them to the program of `stack`; values
+    stored encrypted become MOCK_SECRET, since mocks cannot decrypt."""
+    return raw_config(stack, secret=MOCK_SECRET)
 
 
 class _Recorder(pulumi.runtime.Mocks):

@@ -2,9 +2,9 @@
 
 from pathlib import Path
 
-from components.config import parse_settings
-from components.dockerfile import render_dockerfile
 from components.image import write_dockerfile
+from shimmy_gpu.config import parse_settings
+from shimmy_gpu.dockerfile import render_dockerfile
 from tests.program import ROOT, Program, run_program, stack_config
 
 IMAGE = "docker:index/image:Image"

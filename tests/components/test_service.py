@@ -1,5 +1,8 @@
 """What GpuInferenceService declares for every shipped stack, as the engine receives it."""
 
+import inspect
+
+from shimmy_gpu import gate
 from tests.program import Program, run_program
 
 DEPLOYMENT = "kubernetes:apps/v1:Deployment"
@@ -27,13 +30,15 @@ def test_deployment_starts_shimmy_with_cuda(program):
 
 
 def test_bind_port_container_port_and_service_target_agree(program):
-    container = shimmy_container(program)
-    args = container["args"]
+    pod = program.one(DEPLOYMENT).props["spec"]["template"]["spec"]
+    args = shimmy_container(program)["args"]
     host, port = args[args.index("--bind") + 1].rsplit(":", 1)
-    assert host == "0.0.0.0"
-    assert [p["containerPort"] for p in container["ports"]] == [int(port)]
+    (gate,) = [c for c in pod["containers"] if c["name"] == "shimmy-gate"]
+    (gate_port,) = gate["ports"]
+    assert (host, int(port)) == ("127.0.0.1", gate_port["containerPort"] + 1)
+    assert gate["command"][gate["command"].index("--upstream") + 1] == f"{host}:{port}"
     (service_port,) = program.one(SERVICE).props["spec"]["ports"]
-    assert service_port["targetPort"] == int(port)
+    assert service_port["targetPort"] == gate_port["containerPort"]
 
 
 def test_service_selects_exactly_these_pods(program):
@@ -88,18 +93,18 @@ def test_downloaded_model_gets_a_claim_and_a_fetcher():
     assert [c["name"] for c in pod["initContainers"]] == ["fetch-model"]
 
 
-def test_existing_claim_is_mounted_not_created():
+def test_existing_claim_is_mounted_not_created_and_its_model_checked():
     program = run_program("prod", {"modelSource": "pvc", "modelExistingClaim": "llm-models", "replicas": 3})
     assert program.of_type(PVC) == []
     pod = program.one(DEPLOYMENT).props["spec"]["template"]["spec"]
     assert {"name": "models", "persistentVolumeClaim": {"claimName": "llm-models"}} in pod["volumes"]
-    assert not pod.get("initContainers")
+    assert [c["name"] for c in pod["initContainers"]] == ["verify-model"]
     assert program.one(DEPLOYMENT).props["spec"]["replicas"] == 3
 
 
 def test_exports(program):
     exports = program.exports
-    assert exports["commandLine"].startswith("shimmy serve --bind 0.0.0.0:")
+    assert exports["commandLine"].startswith("shimmy serve --bind 127.0.0.1:")
     assert exports["url"].endswith(
         f".svc.cluster.local:{int(program.one(SERVICE).props['spec']['ports'][0]['port'])}"
     )
@@ -110,3 +115,62 @@ def test_exports(program):
 def test_shimmy_is_not_pid_1(program):
     # As PID 1 shimmy ignores SIGTERM (seen running the image), so each stop took the grace period.
     assert program.one(DEPLOYMENT).props["spec"]["template"]["spec"]["shareProcessNamespace"] is True
+
+
+NETWORK_POLICY = "kubernetes:networking.k8s.io/v1:NetworkPolicy"
+
+
+def test_only_the_stacks_clients_may_reach_shimmys_port(program):
+    policy = program.one(NETWORK_POLICY).props["spec"]
+    pod_labels = program.one(DEPLOYMENT).props["spec"]["template"]["metadata"]["labels"]
+    assert policy["podSelector"]["matchLabels"].items() <= pod_labels.items()
+    assert policy["policyTypes"] == ["Ingress"]
+    (rule,) = policy["ingress"]
+    assert rule["ports"] == [{"protocol": "TCP", "port": 8081}]
+    assert rule["from"] == [{"podSelector": {"matchLabels": {}}}]  # this namespace's pods only
+
+
+def test_client_namespaces_labels_and_cidrs_widen_the_policy_and_nothing_else_does():
+    overrides = {
+        "clientNamespaces": ["apps"],
+        "clientPodLabels": {"shimmy-client": "true"},
+        "serviceType": "LoadBalancer",
+        "allowExternalService": True,
+        "clientCidrs": ["10.0.0.0/8"],
+        "verifyGpu": True,
+    }
+    (rule,) = run_program("prod", overrides).one(NETWORK_POLICY).props["spec"]["ingress"]
+    clients = {"matchLabels": {"shimmy-client": "true"}}
+    namespaces = {
+        "matchExpressions": [{"key": "kubernetes.io/metadata.name", "operator": "In", "values": ["apps"]}]
+    }
+    verification = {
+        "app.kubernetes.io/component": "gpu-verification",
+        "app.kubernetes.io/instance": "shimmy-prod",
+    }
+    assert rule["from"] == [
+        {"podSelector": clients},
+        {"namespaceSelector": namespaces, "podSelector": clients},
+        {"podSelector": {"matchLabels": verification}},
+        {"ipBlock": {"cidr": "10.0.0.0/8"}},
+    ]
+
+
+def test_the_network_policy_can_be_left_to_the_cluster():
+    assert run_program("prod", {"networkPolicy": False}).of_type(NETWORK_POLICY) == []
+
+
+def test_the_gate_runs_the_tested_script_verbatim():
+    program = run_program("prod")
+    (config_map,) = program.of_type("kubernetes:core/v1:ConfigMap")
+    assert config_map.props["data"]["gate.py"] == inspect.getsource(gate)
+    pod = program.one(DEPLOYMENT).props["spec"]["template"]["spec"]
+    (volume,) = [v for v in pod["volumes"] if v["name"] == "gate"]
+    assert volume["configMap"]["name"].startswith(config_map.name)  # its generated name
+
+
+def test_without_the_gate_there_is_no_gate_container_or_script():
+    program = run_program("prod", {"requestGate": False})
+    assert program.of_type("kubernetes:core/v1:ConfigMap") == []
+    pod = program.one(DEPLOYMENT).props["spec"]["template"]["spec"]
+    assert [c["name"] for c in pod["containers"]] == ["shimmy"]

@@ -2,7 +2,7 @@
 
 import inspect
 
-from components import gpu_check
+from shimmy_gpu import gpu_check
 from tests.program import run_program
 
 JOB = "kubernetes:batch/v1:Job"
@@ -12,11 +12,13 @@ def test_off_by_default(program):
     assert program.of_type(JOB) == []
 
 
-def test_declares_a_job_with_only_namespaced_read_access():
+def test_declares_a_job_that_may_only_list_pods_and_read_their_logs_here():
     program = run_program("prod", {"verifyGpu": True, "verifyMinDecodeTokensPerSecond": 40})
     (role,) = program.of_type("kubernetes:rbac.authorization.k8s.io/v1:Role")
+    # exactly what gpu_check.pod_logs calls: GET .../pods?labelSelector= and GET .../pods/NAME/log
     assert role.props["rules"] == [
-        {"apiGroups": [""], "resources": ["pods", "pods/log"], "verbs": ["get", "list"]}
+        {"apiGroups": [""], "resources": ["pods"], "verbs": ["list"]},
+        {"apiGroups": [""], "resources": ["pods/log"], "verbs": ["get"]},
     ]
     assert role.props["metadata"]["namespace"] == "shimmy"
     assert not any("ClusterRole" in r.type for r in program.resources)
@@ -24,6 +26,8 @@ def test_declares_a_job_with_only_namespaced_read_access():
     job = program.one(JOB).props
     pod = job["spec"]["template"]["spec"]
     assert job["spec"]["backoffLimit"] == 0
+    assert job["spec"]["ttlSecondsAfterFinished"] == 86400
+    assert pod["containers"][0]["image"].startswith("python:3.12-slim-bookworm@sha256:")
     env = {e["name"]: e["value"] for e in pod["containers"][0]["env"]}
     assert env["MIN_DECODE_TOKENS_PER_SECOND"] == "40"
     assert env["SHIMMY_IMAGE"] == program.exports["image"]
@@ -34,5 +38,7 @@ def test_declares_a_job_with_only_namespaced_read_access():
 
 def test_ships_the_tested_check_verbatim():
     program = run_program("dev", {"verifyGpu": True})
-    (config_map,) = program.of_type("kubernetes:core/v1:ConfigMap")
+    (config_map,) = [
+        c for c in program.of_type("kubernetes:core/v1:ConfigMap") if "gpu_check.py" in c.props["data"]
+    ]
     assert config_map.props["data"]["gpu_check.py"] == inspect.getsource(gpu_check)

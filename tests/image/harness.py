@@ -19,9 +19,11 @@ import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 
-from components.config import Settings, parse_settings
-from components.dockerfile import render_dockerfile, stack_raw_config
-from components.workload import shimmy_args
+from shimmy_gpu.config import parse_settings
+from shimmy_gpu.dockerfile import render_dockerfile
+from shimmy_gpu.settings import Settings
+from shimmy_gpu.stack_config import raw_config
+from shimmy_gpu.workload import shimmy_args
 
 ROOT = Path(__file__).resolve().parent.parent.parent
 CACHE = Path(os.environ.get("SHIMMY_GPU_CACHE", Path.home() / ".cache" / "shimmy-gpu"))
@@ -64,7 +66,10 @@ def model_file() -> Path:
 
 
 def local_settings(base_images: dict[str, str], model: Path) -> Settings:
-    raw = stack_raw_config(STACK, {**base_images, "modelFile": model.name})
+    """The local stack's settings for the real model. Without the request gate, whose pod partner
+    (a Python image) cannot be pulled here: shimmy then binds 0.0.0.0:<port> as a gate-less pod
+    runs it; the gate runs beside the container from the host instead (test_real_image.py)."""
+    raw = raw_config(STACK, {**base_images, "modelFile": model.name, "requestGate": False})
     return parse_settings(STACK, raw)
 
 
@@ -138,6 +143,18 @@ def request(url: str, body: dict | None = None, timeout: float = 300) -> tuple[i
             return response.status, response.read().decode()
     except urllib.error.HTTPError as error:
         return error.code, error.read().decode()
+
+
+def wait_until(ready, timeout: float = 30) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            if ready():
+                return
+        except OSError:
+            pass
+        time.sleep(0.2)
+    raise TimeoutError(f"not ready in {timeout}s")
 
 
 def wait_healthy(server: Server, timeout: float = 120) -> None:

@@ -8,11 +8,15 @@ in the cache folder), every step is a cache hit and the module runs in well unde
 """
 
 import json
+import subprocess
+import sys
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
+from shimmy_policy.facts import RUNTIME_UID
 
-from components.dockerfile import LABEL_ACCELERATOR, LABEL_FEATURES, RUNTIME_UID
-from components.workload import RUN_AS, shimmy_args
+from shimmy_gpu.dockerfile import LABEL_ACCELERATOR, LABEL_FEATURES
+from shimmy_gpu.workload import RUN_AS, shimmy_args
 from tests.image import harness
 
 
@@ -109,3 +113,27 @@ def test_chat_completions_answers(deployed):
     status, reply = harness.request(server.url + "/v1/chat/completions", body)
     assert status == 200, reply
     assert json.loads(reply)["choices"][0]["message"]["content"].strip()
+
+
+def test_the_gate_lets_one_generation_at_a_time_reach_the_real_shimmy(deployed, tmp_path):
+    # The pod's front container, run beside the real container: limit 1, three clients at once.
+    _, _, server = deployed
+    port = 18090
+    gate = subprocess.Popen(
+        [sys.executable, str(harness.ROOT / "shimmy_gpu" / "gate.py"), "--listen", f"127.0.0.1:{port}",
+         "--upstream", server.url.removeprefix("http://"), "--limit", "1", "--queue", "8"],
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    )  # fmt: skip
+    try:
+        url = f"http://127.0.0.1:{port}"
+        harness.wait_until(lambda: harness.request(url + "/gate", timeout=2)[0] == 200)
+        body = {"model": server.model, "prompt": "One word:", "max_tokens": 4, "stream": False}
+        with ThreadPoolExecutor(3) as pool:
+            answers = list(pool.map(lambda _: harness.request(url + "/api/generate", body), range(3)))
+        assert [status for status, _ in answers] == [200, 200, 200], answers
+        stats = json.loads(harness.request(url + "/gate")[1])
+        assert (stats["served"], stats["max_in_flight"]) == (3, 1)
+        assert harness.request(url + "/health")[0] == 200  # probes pass through without a slot
+    finally:
+        gate.terminate()
+        gate.wait(10)

@@ -7,24 +7,34 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
+from shimmy_policy.facts import CRATE_SHA256, RUNTIME_UID
 
-from components.config import SHIMMY_CRATE_SHA256
-from components.dockerfile import build_settings, render_dockerfile
-from components.workload import RUN_AS
+from shimmy_gpu.config import parse_settings
+from shimmy_gpu.dockerfile import gencode_flags, render_dockerfile
+from shimmy_gpu.stack_config import raw_config
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 HADOLINT = ROOT / ".venv" / "bin" / "hadolint"
-REGENERATE = ".venv/bin/python -m components.dockerfile > docker/Dockerfile"
+REGENERATE = ".venv/bin/python scripts/dockerfile.py > docker/Dockerfile"
+RUN_AS = RUNTIME_UID
+RUNTIME = "debian:bookworm-slim@sha256:7c7b2c966bc9ee8cedfeef67e0e279108992c77681fa595db4a9d65c06ccc587"
+
+
+def build_settings(overrides):
+    """Pulumi.yaml's defaults (no registry: nothing is pushed) with overrides, validated."""
+    return parse_settings("default", raw_config(None, {"pushImage": False, **overrides})).build
 
 
 def cuda_settings(**overrides):
-    return build_settings(None, overrides)
+    return build_settings(overrides)
+
+
+DEBIAN = "debian:bookworm@sha256:30482e873082e906a4908c10529180aefb6f77620aea7404b909829fadc5d168"
 
 
 def cpu_settings(**overrides):
-    return build_settings(
-        None, {"accelerator": "cpu", "cargoFeatures": ["huggingface", "llama"], **overrides}
-    )
+    cpu = {"accelerator": "cpu", "cargoFeatures": ["huggingface", "llama"], "builderImage": DEBIAN}
+    return build_settings({**cpu, **overrides})
 
 
 def stages(text: str) -> dict[str, list[tuple[str, str]]]:
@@ -87,8 +97,9 @@ def test_hadolint_is_clean(settings, tmp_path):
 def test_cuda_builder_is_the_devel_image_with_the_rust_toolchain_copied_in():
     text = render_dockerfile(cuda_settings())
     assert list(stages(text)) == ["rust", "builder", "runtime"]
-    assert stages(text)["rust"][0] == ("FROM", "rust:1.88-slim-bookworm AS rust")
-    assert stages(text)["builder"][0] == ("FROM", "nvidia/cuda:12.4.1-devel-ubuntu22.04 AS builder")
+    rust, builder = stages(text)["rust"][0][1], stages(text)["builder"][0][1]
+    assert re.fullmatch(r"rust:1\.88-slim-bookworm@sha256:[0-9a-f]{64} AS rust", rust)
+    assert re.fullmatch(r"nvidia/cuda:12\.4\.1-devel-ubuntu22\.04@sha256:[0-9a-f]{64} AS builder", builder)
     copies = instructions(text, "builder", "COPY")
     assert "--from=rust /usr/local/cargo /usr/local/cargo" in copies
     assert "--from=rust /usr/local/rustup /usr/local/rustup" in copies
@@ -119,45 +130,106 @@ def test_no_native_cpu_code():
         assert builder_env["CFLAGS"] == builder_env["CXXFLAGS"] == "-march=x86-64-v3"
 
 
-def test_parallelism_is_bounded_by_build_jobs():
-    run = build_run(render_dockerfile(cuda_settings(buildJobs=3)))
-    assert "taskset --cpu-list 0-2 cargo install" in run
-    assert "--jobs 3" in run
-
-
-def test_cargo_install_is_locked_with_cache_mounts():
+def test_by_default_the_build_uses_every_core_of_the_builder():
     run = build_run(render_dockerfile(cuda_settings()))
-    assert "cargo install --locked --path ." in run
-    for target in ("/usr/local/cargo/registry", "/usr/local/cargo/git", "/src/target"):
-        assert re.search(rf"--mount=type=cache,id=[\w-]+,target={target} ", run), target
+    assert "taskset" not in run and "--jobs" not in run
+
+
+def test_build_jobs_bound_the_build_to_that_many_of_the_cpus_it_may_use():
+    run = build_run(render_dockerfile(cuda_settings(buildJobs=3)))
+    assert "--jobs 3" in run
+    # The CPU list is read from the build's own affinity, never written down.
+    assert "taskset -pc $$" in run and "head -n 3" in run
+    assert not re.search(r"--cpu-list [0-9]", run)
+
+
+def test_the_cpu_list_is_the_first_cpus_the_build_may_use(tmp_path):
+    run = build_run(render_dockerfile(cuda_settings(buildJobs=2)))
+    pick = re.search(r'taskset --cpu-list "\$\((.*?)\)" cargo', run).group(1)
+    script = tmp_path / "pick.sh"
+    script.write_text(f'taskset() {{ echo "pid $$\'s current affinity list: 3,5-7"; }}\necho "$({pick})"\n')
+    out = subprocess.run(["bash", str(script)], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "3,5"
+
+
+def test_only_the_shimmy_server_is_built():
+    assert "--bin shimmy " in build_run(render_dockerfile(cuda_settings()))
+
+
+def test_cargo_install_is_locked_with_cache_mounts_of_this_project_and_profile():
+    for settings, profile in ((cuda_settings(), "cuda"), (cpu_settings(), "cpu")):
+        run = build_run(render_dockerfile(settings))
+        assert "cargo install --locked --path ." in run
+        for target in ("/usr/local/cargo/registry", "/usr/local/cargo/git", "/src/target"):
+            assert re.search(rf"--mount=type=cache,id=shimmy-gpu-{profile}-[\w-]+,target={target} ", run), (
+                target
+            )
+
+
+def test_static_cublas_keeps_only_the_configured_architectures():
+    text = render_dockerfile(cuda_settings(cudaArchitectures=["75", "90a", "86-virtual"]))
+    (prune,) = [r for r in instructions(text, "builder", "RUN") if "nvprune" in r]
+    flags = "-gencode arch=compute_75,code=sm_75 -gencode arch=compute_90a,code=sm_90a "
+    flags += "-gencode arch=compute_86,code=compute_86"
+    assert f"nvprune {flags} -o" in prune
+    assert "test \"${CUDA_ARCHITECTURES}\" = '75;90a;86-virtual'" in prune
+    assert "for lib in cublas cublasLt" in prune
+    # before the build links them
+    builder = [args for kw, args in stages(text)["builder"] if kw == "RUN"]
+    assert builder.index(prune) < builder.index(build_run(text))
+    assert "nvprune" not in render_dockerfile(cpu_settings())
+
+
+def test_gencode_flags_name_machine_code_or_ptx():
+    assert gencode_flags(("75-real", "80-virtual")) == [
+        "-gencode", "arch=compute_75,code=sm_75", "-gencode", "arch=compute_80,code=compute_80",
+    ]  # fmt: skip
 
 
 def test_crate_source_is_downloaded_and_checked_against_its_sha256():
     text = render_dockerfile(cuda_settings())
     (fetch,) = [r for r in instructions(text, "builder", "RUN") if "shimmy.crate" in r]
     assert "https://static.crates.io/crates/shimmy/shimmy-${SHIMMY_VERSION}.crate" in fetch
+    assert "--proto =https" in fetch
     # sha256sum -c wants two spaces between checksum and file: check the raw text.
-    assert f'echo "{SHIMMY_CRATE_SHA256["1.9.0"]}  /tmp/shimmy.crate" | sha256sum -c -' in text
+    assert f"echo '{CRATE_SHA256['1.9.0']}  /tmp/shimmy.crate' | sha256sum -c -" in text
     assert 'grep -qx "version = \\"${SHIMMY_VERSION}\\"" Cargo.toml' in fetch
     # Not the registry install, which crates.io refuses for the yanked 1.9.0.
     assert "cargo install shimmy" not in text
 
 
-def test_git_source_is_cloned_at_the_ref():
-    settings = cuda_settings(shimmySource="git", shimmyGitRef="archive/llama-cpp-era-v1.9.0")
-    text = render_dockerfile(settings)
-    (fetch,) = [r for r in instructions(text, "builder", "RUN") if "git clone" in r]
+def test_git_source_is_fetched_by_its_tag_or_checked_commit():
     url = "https://github.com/Michael-A-Kuykendall/shimmy.git"
-    assert f"git clone --depth 1 --branch archive/llama-cpp-era-v1.9.0 {url} ." in fetch
-    assert labels(text)["org.opencontainers.image.revision"] == "archive/llama-cpp-era-v1.9.0"
+    text = render_dockerfile(cuda_settings(shimmySource="git", shimmyGitRef="v1.9.0"))
+    (fetch,) = [r for r in instructions(text, "builder", "RUN") if "git fetch" in r]
+    assert f"git remote add origin {url}" in fetch
+    assert "git fetch -q --depth 1 origin refs/tags/v1.9.0 && git checkout -q FETCH_HEAD" in fetch
+    assert labels(text)["org.opencontainers.image.revision"] == "v1.9.0"
     assert labels(text)["org.opencontainers.image.source"] == url
     assert "static.crates.io" not in text
+    commit = "c" * 40
+    text = render_dockerfile(cuda_settings(shimmySource="git", shimmyGitRef=commit))
+    (fetch,) = [r for r in instructions(text, "builder", "RUN") if "git fetch" in r]
+    assert f"origin {commit} && git checkout -q FETCH_HEAD" in fetch
+    assert f'test "$(git rev-parse HEAD)" = {commit}' in fetch
+
+
+def test_a_hostile_git_setting_reaches_the_run_line_only_quoted(tmp_path):
+    # Validation refuses these; the renderer still quotes every value it puts in a shell.
+    hostile = replace(
+        cuda_settings(shimmySource="git"),
+        shimmy=replace(
+            cuda_settings().shimmy, source="git", git_url="https://x/$(touch pwned)", git_ref="v1.9.0"
+        ),
+    )
+    (fetch,) = [r for r in instructions(render_dockerfile(hostile), "builder", "RUN") if "git fetch" in r]
+    assert "origin 'https://x/$(touch pwned)'" in fetch
 
 
 def test_cuda_runtime_is_slim_non_root_and_asks_for_compute_and_utility():
     text = render_dockerfile(cuda_settings())
     runtime = stages(text)["runtime"]
-    assert runtime[0] == ("FROM", "debian:bookworm-slim AS runtime")
+    assert runtime[0] == ("FROM", f"{RUNTIME} AS runtime")
     # Only the binary: cudart/cuBLAS are static, libcuda.so.1 comes from the node.
     assert [kw for kw, _ in runtime if kw in ("RUN", "ADD")] == []
     assert instructions(text, "runtime", "COPY") == [
@@ -191,7 +263,7 @@ def test_cuda_labels_name_version_features_cuda_and_architectures():
 def test_cpu_profile_has_the_same_shape_without_cuda():
     text = render_dockerfile(cpu_settings())
     assert list(stages(text)) == ["rust", "builder", "runtime"]
-    assert stages(text)["builder"][0] == ("FROM", "debian:bookworm AS builder")
+    assert stages(text)["builder"][0] == ("FROM", f"{DEBIAN} AS builder")
     assert "CARGO_FEATURES=huggingface,llama" in instructions(text, "builder", "ARG")
     assert 'test "${ACCELERATOR}" = cpu' in build_run(text)
     assert "cuda" not in text.lower().replace("llama-cuda", "")

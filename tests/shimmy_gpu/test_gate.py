@@ -1,4 +1,4 @@
-"""benchmarks/gpu/gate.py: the limit's arithmetic, and the proxy against a stand-in shimmy.
+"""shimmy_gpu/gate.py: the limit's arithmetic, and the proxy against a stand-in shimmy.
 
 The stand-in counts how many generation requests it serves at once; the gate must never let more
 than its limit through, must pass GET /health without a slot, must answer 503 once its queue is
@@ -7,7 +7,6 @@ GPU in front of the real shimmy: docs/gpu-results.md.)
 """
 
 import http.client
-import importlib.util
 import json
 import socket
 import subprocess
@@ -18,12 +17,8 @@ import time
 
 import pytest
 
+from shimmy_gpu import gate
 from tests.program import ROOT
-
-spec = importlib.util.spec_from_file_location("gpu_gate", ROOT / "benchmarks" / "gpu" / "gate.py")
-gate = importlib.util.module_from_spec(spec)
-sys.modules[spec.name] = gate
-spec.loader.exec_module(gate)
 
 
 def test_limit_for_a_t4_and_phi3_mini():
@@ -95,7 +90,7 @@ def gated(tmp_path):
         subprocess.Popen(
             [
                 sys.executable,
-                str(ROOT / "benchmarks" / "gpu" / "gate.py"),
+                str(ROOT / "shimmy_gpu" / "gate.py"),
                 "--listen",
                 f"127.0.0.1:{port}",
                 "--upstream",
@@ -175,3 +170,21 @@ def test_with_defaults_leaves_non_objects_alone():
     assert gate.with_defaults(b"not json", {"top_p": 1.0}) == b"not json"
     assert gate.with_defaults(b"[1]", {"top_p": 1.0}) == b"[1]"
     assert gate.parse_default("top_p=1.0") == ("top_p", 1.0)
+
+
+def raw_request(port: int, head: bytes) -> bytes:
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as conn:
+        conn.sendall(head)
+        return conn.recv(4096)
+
+
+@pytest.mark.parametrize(
+    ("length", "status"),
+    [(b"-5", b"400"), (b"12abc", b"400"), (b"\xc2\xb2", b"400"), (b"99999999", b"413")],
+    ids=["negative", "not-a-number", "unicode-digit", "over-a-mebibyte"],
+)
+def test_a_malformed_or_huge_body_is_refused_before_shimmy_sees_it(gated, length, status):
+    head = b"POST /api/generate HTTP/1.1\r\nHost: x\r\nContent-Length: " + length + b"\r\n\r\n"
+    assert raw_request(gated, head).split(b" ")[1] == status
+    _, body = call(gated, "GET", "/gate")
+    assert json.loads(body)["served"] == 0  # nothing reached the stand-in

@@ -8,7 +8,7 @@ from typing import ClassVar
 
 import pytest
 
-from components import gpu_check
+from shimmy_gpu import gpu_check
 
 CUDA_LOG = """\
 ggml_cuda_init: GGML_CUDA_FORCE_MMQ:    no

@@ -5,8 +5,8 @@ import subprocess
 
 import pytest
 
-from components import workload
-from components.config import parse_settings
+from shimmy_gpu import workload
+from shimmy_gpu.config import parse_settings
 from tests.program import STACKS, stack_config
 
 
@@ -24,10 +24,47 @@ def test_args_are_what_shimmy_1_9_reads(stack):
     settings = settings_for(stack)
     args = workload.shimmy_args(settings)
     assert args[0] == "serve"
-    assert flag_value(args, "--bind") == f"0.0.0.0:{settings.workload.port}"
+    # Behind the gate: loopback, on the port after the gate's; nothing reaches shimmy around it.
+    assert flag_value(args, "--bind") == f"127.0.0.1:{settings.workload.port + 1}"
     assert flag_value(args, "--model-path").endswith(".gguf")
     expected = "cuda" if settings.build.accelerator == "cuda" else "cpu"
     assert flag_value(args, "--gpu-backend") == expected
+
+
+def test_without_the_gate_shimmy_binds_every_interface_on_the_port_itself():
+    settings = settings_for(requestGate=False)
+    assert flag_value(workload.shimmy_args(settings), "--bind") == f"0.0.0.0:{settings.workload.port}"
+    container = workload.shimmy_container(settings, "img")
+    assert container["ports"] == [{"name": "http", "container_port": 8081, "protocol": "TCP"}]
+    spec = workload.pod_spec(settings, "img", "claim")
+    assert [c["name"] for c in spec["containers"]] == ["shimmy"]
+
+
+def test_the_gate_listens_on_the_port_and_forwards_to_shimmy_with_the_stacks_limits():
+    settings = settings_for(maxConcurrentRequests=2, requestQueue=5, requestQueueTimeoutSeconds=60)
+    gate = workload.gate_container(settings)
+    assert gate["command"] == [
+        "python3", "/gate/gate.py", "--listen", "0.0.0.0:8081", "--upstream", "127.0.0.1:8082",
+        "--limit", "2", "--queue", "5", "--queue-timeout", "60", "--request-default", "top_p=1.0",
+    ]  # fmt: skip
+    assert gate["ports"] == [{"name": "http", "container_port": 8081, "protocol": "TCP"}]
+    assert gate["security_context"] == workload.container_security_context()
+    assert "ports" not in workload.shimmy_container(settings, "img")
+
+
+@pytest.mark.parametrize(
+    ("overrides", "limit"),
+    [
+        ({}, 3),  # T4, phi-3-mini: (15360 - 512) // 3900 = 3, and cpuLimit 4 leaves 3 workers
+        ({"requestGpuMemoryMiB": 900}, 3),  # Gemma fits 16, but shimmy has 4 workers: 3 for requests
+        ({"requestGpuMemoryMiB": 900, "cpuLimit": "32"}, 16),
+        ({"gpuMemoryMiB": 81920, "cpuLimit": "16"}, 15),
+        ({"requestGpuMemoryMiB": 20000}, 1),
+        ({"maxConcurrentRequests": 7}, 7),
+    ],
+)
+def test_the_derived_limit_is_what_the_gpu_holds_and_a_worker_left_for_health(overrides, limit):
+    assert settings_for(**overrides).gate.limit == limit
 
 
 def test_cuda_profile_never_leaves_the_backend_to_auto():
@@ -54,6 +91,14 @@ def test_startup_probe_covers_the_model_load_window():
         assert probe["http_get"]["path"] == "/health"
 
 
+def test_readiness_takes_a_silent_pod_out_fast_and_liveness_tolerates_a_long_generation():
+    probes = workload.probes(settings_for())
+    ready, live = probes["readiness_probe"], probes["liveness_probe"]
+    assert ready["period_seconds"] * ready["failure_threshold"] <= 30
+    assert live["period_seconds"] * live["failure_threshold"] >= 300
+    assert live["timeout_seconds"] > ready["timeout_seconds"]
+
+
 def test_restricted_security_context():
     ctx = workload.container_security_context()
     assert ctx["allow_privilege_escalation"] is False
@@ -67,37 +112,102 @@ def test_rollout_cannot_wait_for_its_own_gpu():
     assert workload.deployment_strategy() == {"type": "Recreate"}
 
 
-def test_fetcher_only_when_the_program_downloads_the_model():
-    assert workload.model_fetcher(settings_for().model)["env"][0]["value"].startswith(
-        "https://huggingface.co/microsoft/Phi-3-mini-4k-instruct-gguf/resolve/main/"
+def test_the_model_is_downloaded_from_the_pinned_revision_and_checked():
+    init = workload.model_init(settings_for().model)
+    env = {e["name"]: e.get("value") for e in init["env"]}
+    assert env["MODEL_URL"] == (
+        "https://huggingface.co/microsoft/Phi-3-mini-4k-instruct-gguf/resolve/"
+        "a64113399c2f6b8ad3e11c394733a2ddadaa7f33/Phi-3-mini-4k-instruct-q4.gguf"
     )
-    existing = settings_for(modelSource="pvc", modelExistingClaim="models")
-    assert workload.model_fetcher(existing.model) is None
+    assert env["MODEL_SHA256"] == settings_for().model.sha256
+    assert init["name"] == "fetch-model"
 
 
-def test_fetch_script_downloads_once_and_verifies(tmp_path):
-    model = tmp_path / "m.gguf"
-    source = tmp_path / "src.gguf"
-    source.write_bytes(b"GGUF weights")
-    env = {
-        "MODEL_PATH": str(model),
-        "MODEL_URL": f"file://{source}",
-        "MODEL_SHA256": "0" * 64,
-        "PATH": "/usr/bin:/bin",
+def test_a_claim_with_a_sha256_is_checked_on_start_and_one_without_is_trusted():
+    verify = workload.model_init(settings_for(modelSource="pvc", modelExistingClaim="models").model)
+    assert verify["name"] == "verify-model"
+    assert verify["volume_mounts"] == [{"name": "models", "mount_path": "/models", "read_only": True}]
+    assert "MODEL_URL" not in {e["name"] for e in verify["env"]}
+    none = settings_for(modelSource="pvc", modelExistingClaim="models", modelSha256="")
+    assert workload.model_init(none.model) is None
+
+
+def test_a_private_models_token_comes_from_a_secret_never_from_config():
+    init = workload.model_init(settings_for(modelAuthSecret="hf-token").model)
+    (token,) = [e for e in init["env"] if e["name"] == "MODEL_TOKEN"]
+    assert token == {
+        "name": "MODEL_TOKEN",
+        "value_from": {"secret_key_ref": {"name": "hf-token", "key": "token"}},
     }
-    bad = subprocess.run(["sh", "-c", workload.model_fetch_script()], env=env, capture_output=True)
-    assert bad.returncode != 0 and not model.exists()
-    env["MODEL_SHA256"] = hashlib.sha256(b"GGUF weights").hexdigest()
-    assert subprocess.run(["sh", "-c", workload.model_fetch_script()], env=env).returncode == 0
-    assert model.read_bytes() == b"GGUF weights"
-    source.unlink()  # present now: a second run must not download again
-    again = subprocess.run(
+
+
+# The init container's script, run by a real shell with a stand-in curl that copies a local file
+# and records its arguments and stdin (where the token must travel).
+FAKE_CURL = """#!/bin/sh
+printf '%s\\n' "$@" > "$CURL_LOG"; cat > "$CURL_STDIN"
+out=""; while [ $# -gt 0 ]; do [ "$1" = -o ] && out=$2; shift; done
+cp "$SOURCE" "$out"
+"""
+
+
+def run_fetch(tmp_path, sha256: str, **extra):
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir(exist_ok=True)
+    (bin_dir / "curl").write_text(FAKE_CURL)
+    (bin_dir / "curl").chmod(0o755)
+    env = {
+        "PATH": f"{bin_dir}:/usr/bin:/bin",
+        "MODEL_PATH": str(tmp_path / "m.gguf"),
+        "MODEL_URL": "https://example.com/m.gguf",
+        "MODEL_SHA256": sha256,
+        "SOURCE": str(tmp_path / "src.gguf"),
+        "CURL_LOG": str(tmp_path / "curl.args"),
+        "CURL_STDIN": str(tmp_path / "curl.stdin"),
+        **extra,
+    }
+    return subprocess.run(
         ["sh", "-c", workload.model_fetch_script()], env=env, capture_output=True, text=True
     )
-    assert again.returncode == 0 and "model present" in again.stdout
 
 
-def test_smoke_test_posts_a_non_streamed_generate():
-    text = workload.smoke_test(settings_for())
-    assert "/api/generate" in text and '"stream": false' in text
-    assert '"model": "Phi-3-mini-4k-instruct-q4"' in text
+def test_fetch_downloads_checks_and_then_checks_on_every_start(tmp_path):
+    (tmp_path / "src.gguf").write_bytes(b"GGUF weights")
+    good = hashlib.sha256(b"GGUF weights").hexdigest()
+    assert run_fetch(tmp_path, "0" * 64).returncode != 0
+    assert not (tmp_path / "m.gguf").exists() and not (tmp_path / "m.gguf.part").exists()
+    assert run_fetch(tmp_path, good).returncode == 0
+    assert (tmp_path / "m.gguf").read_bytes() == b"GGUF weights"
+    args = (tmp_path / "curl.args").read_text().split()
+    assert args[args.index("--proto") + 1] == "=https" and args[args.index("--proto-redir") + 1] == "=https"
+    # Present and intact: checked, not downloaded again.
+    (tmp_path / "curl.args").unlink()
+    assert run_fetch(tmp_path, good).returncode == 0
+    assert not (tmp_path / "curl.args").exists()
+    # Tampered with on the volume: downloaded again, then checked.
+    (tmp_path / "m.gguf").write_bytes(b"evil")
+    assert run_fetch(tmp_path, good).returncode == 0
+    assert (tmp_path / "m.gguf").read_bytes() == b"GGUF weights"
+
+
+def test_the_token_reaches_curl_on_stdin_not_on_its_command_line(tmp_path):
+    (tmp_path / "src.gguf").write_bytes(b"w")
+    result = run_fetch(tmp_path, hashlib.sha256(b"w").hexdigest(), MODEL_TOKEN="hf_secret123")
+    assert result.returncode == 0, result.stderr
+    assert "hf_secret123" not in (tmp_path / "curl.args").read_text()
+    assert (tmp_path / "curl.stdin").read_text() == 'header = "Authorization: Bearer hf_secret123"\n'
+
+
+def test_the_verify_script_fails_on_a_changed_model(tmp_path):
+    model = tmp_path / "m.gguf"
+    model.write_bytes(b"w")
+    env = {
+        "PATH": "/usr/bin:/bin",
+        "MODEL_PATH": str(model),
+        "MODEL_SHA256": hashlib.sha256(b"w").hexdigest(),
+    }
+    assert subprocess.run(["sh", "-c", workload.model_verify_script()], env=env).returncode == 0
+    model.write_bytes(b"x")
+    assert (
+        subprocess.run(["sh", "-c", workload.model_verify_script()], env=env, capture_output=True).returncode
+        != 0
+    )
