@@ -38,8 +38,8 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
-from components.gpu_check import Answer, Proof, find_proof, proof_problems
-from components.gpu_check import decode_rate as gpu_decode_rate
+from shimmy_gpu.gpu_check import Answer, Proof, find_proof, proof_problems
+from shimmy_gpu.gpu_check import decode_rate as gpu_decode_rate
 
 PROMPT = "Write a short story about a lighthouse keeper who finds a message in a bottle."
 

@@ -50,7 +50,7 @@ from benchmark import (
     wait_healthy,
 )
 
-from components.gpu_check import find_proof, proof_problems
+from shimmy_gpu.gpu_check import find_proof, proof_problems
 
 SHIMMY_DEFAULTS = {"temperature": 0.7, "top_p": 0.9, "top_k": 40}  # GenOptions::default(), v1.9.0
 # Request parameters that shorten shimmy's chain temp -> top_p -> top_k -> penalties -> greedy.

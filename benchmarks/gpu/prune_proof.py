@@ -26,7 +26,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from benchmark import PROMPT, free_port, model_name
 from peers import Server, post
 
-from components.gpu_check import find_proof, proof_problems
+from shimmy_gpu.gpu_check import find_proof, proof_problems
 
 LONG_PROMPT = " ".join([PROMPT] * 15)
 
