@@ -89,7 +89,10 @@ class GpuVerification(pulumi.ComponentResource):
                 {"name": "SHIMMY_IMAGE", "value": args.image},
             ],
             "volume_mounts": [{"name": "check", "mount_path": "/check", "read_only": True}],
-            "resources": {"requests": {"cpu": "50m", "memory": "64Mi"}, "limits": {"memory": "128Mi"}},
+            "resources": {
+                "requests": {"cpu": "50m", "memory": "64Mi"},
+                "limits": {"cpu": "500m", "memory": "128Mi"},
+            },
             "security_context": workload.container_security_context(),
         }
         k8s.batch.v1.Job(

@@ -236,6 +236,9 @@ def gate_container(settings: Settings) -> dict[str, Any]:
         },
         "volume_mounts": [{"name": "gate", "mount_path": "/gate", "read_only": True}],
         "security_context": container_security_context(),
+        # The gate's own status page: it answers without asking shimmy (whose health readiness of the
+        # shimmy container covers).
+        "readiness_probe": {"http_get": {"path": "/gate", "port": PORT_NAME}, "period_seconds": 10},
         "liveness_probe": {"tcp_socket": {"port": PORT_NAME}, "period_seconds": 20, "failure_threshold": 3},
     }
 

@@ -122,3 +122,27 @@ def declared_program(stack: str) -> Program:
 
 def declared_resources(stack: str) -> list[Declared]:
     return list(declared_program(stack).resources)
+
+
+def as_sent(value: Any) -> Any:
+    """JSON as the provider sends it: whole numbers are integers (the mocks hand floats back)."""
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, dict):
+        return {k: as_sent(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [as_sent(v) for v in value]
+    return value
+
+
+def manifests(program: Program) -> list[dict[str, Any]]:
+    """The Kubernetes objects the program declares, as the provider would render them."""
+    objects = []
+    for declared in program.resources:
+        if not declared.type.startswith("kubernetes:") or declared.type.startswith("pulumi:providers"):
+            continue
+        _, group_version, kind = declared.type.split(":")
+        group, version = group_version.split("/")
+        api_version = version if group == "core" else group_version
+        objects.append({"apiVersion": api_version, "kind": kind, **as_sent(declared.props)})
+    return objects

@@ -2,24 +2,18 @@
 
 import kubernetes_validate
 
-from tests.program import Program
+from tests.program import Program, manifests, run_program
 
 KUBERNETES_VERSION = "1.35.0"
 
 
-def as_sent(value):
-    """JSON as the provider sends it: whole numbers are integers, not floats."""
-    if isinstance(value, float) and value.is_integer():
-        return int(value)
-    if isinstance(value, dict):
-        return {k: as_sent(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [as_sent(v) for v in value]
-    return value
-
-
 def test_objects_validate_strictly(program: Program):
-    objects = [r for r in program.resources if r.type.startswith("kubernetes:") and "providers" not in r.type]
-    assert {r.type for r in objects} >= {"kubernetes:apps/v1:Deployment", "kubernetes:core/v1:Service"}
-    for declared in objects:
-        kubernetes_validate.validate(as_sent(declared.props), KUBERNETES_VERSION, strict=True)
+    objects = manifests(program)
+    assert {o["kind"] for o in objects} >= {"Deployment", "Service", "NetworkPolicy", "ConfigMap"}
+    for manifest in objects:
+        kubernetes_validate.validate(manifest, KUBERNETES_VERSION, strict=True)
+
+
+def test_the_verification_objects_validate_strictly():
+    for manifest in manifests(run_program("prod", {"verifyGpu": True})):
+        kubernetes_validate.validate(manifest, KUBERNETES_VERSION, strict=True)

@@ -54,7 +54,7 @@ STAND_IN = textwrap.dedent(
             got = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
             with lock:
                 state["now"] += 1; state["max"] = max(state["max"], state["now"])
-            time.sleep(0.3)
+            time.sleep(got.get("hold", 0.3))
             with lock:
                 state["now"] -= 1
             self.reply({"response": "hello", "got": got})
@@ -141,7 +141,12 @@ def test_gate_holds_the_limit_and_answers_everything_it_queues(gated):
     assert status == 200
     assert [s for s, _ in results] == [200] * 5
     assert json.loads(call(gated, "GET", "/health")[1])["max"] == 2
-    counters = json.loads(call(gated, "GET", "/gate")[1])
+    # The gate counts a request served once shimmy closed its side, just after the client got it all.
+    deadline = time.monotonic() + 5
+    while (counters := json.loads(call(gated, "GET", "/gate")[1]))[
+        "served"
+    ] < 5 and time.monotonic() < deadline:
+        time.sleep(0.05)
     assert counters["served"] == 5 and counters["max_in_flight"] == 2
 
 
@@ -149,7 +154,8 @@ def test_gate_rejects_beyond_its_queue(gated):
     results = []
 
     def one():
-        results.append(call(gated, "POST", "/api/generate", {"model": "m", "prompt": "p"})[0])
+        # held long enough that all eight arrive before the first two finish, even on a busy machine
+        results.append(call(gated, "POST", "/api/generate", {"model": "m", "prompt": "p", "hold": 3})[0])
 
     threads = [threading.Thread(target=one) for _ in range(8)]  # 2 run + 3 wait; 3 turned away
     for t in threads:
