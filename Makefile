@@ -3,7 +3,7 @@ SHELL := /bin/bash
 VENV := .venv
 PY := $(VENV)/bin/python
 
-.PHONY: setup up test lint lint-workflows unit docker engine image
+.PHONY: setup up test lint lint-workflows unit docker engine e2e image
 
 # The pinned Pulumi CLI, its plugins and the virtualenv (scripts/setup.sh).
 setup:
@@ -22,7 +22,7 @@ lint-workflows:
 
 # Pure functions, the policy rules and the program under Pulumi mocks.
 unit: setup
-	$(PY) -m pytest -q tests --ignore=tests/image --ignore=tests/engine
+	$(PY) -m pytest -q tests --ignore=tests/image --ignore=tests/engine --ignore=tests/e2e
 
 # The project's Docker engine, the registry on 127.0.0.1:5000 and the base images the local stack names.
 docker:
@@ -33,8 +33,14 @@ docker:
 engine: setup docker
 	$(PY) -m pytest -q tests/engine
 
+# The program against a real API server with a simulated T4 node (scripts/cluster.sh), which is
+# started for the tests (built the first time) and stopped after them, whatever their outcome.
+e2e: setup docker
+	bash scripts/cluster.sh up
+	$(PY) -m pytest -q tests/e2e; status=$$?; bash scripts/cluster.sh down; exit $$status
+
 # The real image: pushed, pulled back by digest, serving a real model with the Deployment's args.
 image: setup docker
 	$(PY) -m pytest -q tests/image
 
-test: lint unit engine image
+test: lint unit engine e2e image

@@ -3,7 +3,8 @@
 A GPU stack (dev, prod) pushes to a team registry and applies to a cluster; here its image goes to
 the registry on 127.0.0.1:5000 from the base images of scripts/base-images.sh, and its manifests
 are rendered into the workspace. Compiling llama.cpp's CUDA kernels takes over half an hour on two
-cores, so the cuda profile's builder gets a stand-in `cargo` that installs a placeholder binary:
+cores, so the cuda profile's builder gets a stand-in `cargo` that installs a placeholder binary
+(and a stand-in `nvprune`, the toolkit being absent too):
 everything else is real (the generated cuda Dockerfile built by pulumi-docker with BuildKit, the
 push, the digest, the rendered Deployment, the engine's diff). The real cuda build is docs/image.md's.
 """
@@ -21,7 +22,7 @@ import yaml
 from tests.engine.cli import ROOT, Workspace
 
 DOCKER = "/usr/bin/docker"  # Debian's CLI: BuildKit without the buildx plugin
-STUB_RUST_IMAGE = "127.0.0.1:5000/shimmy-engine-tests/stub-rust:1"
+STUB_RUST_IMAGE = "127.0.0.1:5000/shimmy-engine-tests/stub-rust:2"
 STUB_CARGO = """#!/bin/sh
 # Stand-in for `cargo install --root DIR ...`: installs a placeholder as DIR/bin/shimmy.
 while [ $# -gt 0 ]; do
@@ -29,6 +30,15 @@ while [ $# -gt 0 ]; do
   shift
 done
 mkdir -p "$root/bin" && cp /bin/true "$root/bin/shimmy"
+"""
+# The builder has no CUDA toolkit either: nvprune's stand-in writes an empty archive where it was
+# asked to (its folder is on the builder's PATH, ahead of the toolkit's).
+STUB_NVPRUNE = """#!/bin/sh
+while [ $# -gt 0 ]; do
+  if [ "$1" = -o ]; then out=$2; fi
+  shift
+done
+: > "$out"
 """
 
 
@@ -45,9 +55,10 @@ def stub_rust_image() -> str:
     env = {"DOCKER_BUILDKIT": "1", "PATH": "/usr/bin:/bin"}
     with tempfile.TemporaryDirectory() as context:
         Path(context, "cargo").write_text(STUB_CARGO)
+        Path(context, "nvprune").write_text(STUB_NVPRUNE)
         Path(context, "Dockerfile").write_text(
-            f"FROM {base}\nCOPY cargo /usr/local/cargo/bin/cargo\n"
-            "RUN chmod 755 /usr/local/cargo/bin/cargo && mkdir -p /usr/local/rustup\n"
+            f"FROM {base}\nCOPY cargo nvprune /usr/local/cargo/bin/\n"
+            "RUN chmod 755 /usr/local/cargo/bin/* && mkdir -p /usr/local/rustup\n"
         )
         subprocess.run([DOCKER, "build", "-q", "-t", STUB_RUST_IMAGE, context], check=True, env=env)
     subprocess.run([DOCKER, "push", "-q", STUB_RUST_IMAGE], check=True, env=env, capture_output=True)
