@@ -15,7 +15,9 @@
 # Idempotent: an image already in the engine is kept; the debootstrap tree is cached.
 set -euo pipefail
 
-CACHE="${SHIMMY_GPU_CACHE:-$HOME/.cache/shimmy-gpu}"
+# shellcheck source=scripts/common.sh
+source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
+CACHE="$SHIMMY_GPU_CACHE"
 WORK="$CACHE/base-images"
 DOCKER=/usr/bin/docker
 REGISTRY=127.0.0.1:5000

@@ -9,6 +9,8 @@
 #   scripts/cluster.sh env            `export KUBECONFIG=...; export PATH=<kubectl of the same version>:$PATH`
 #   scripts/cluster.sh build          only build the binaries (what `up` does first)
 #
+# One script (about 390 lines) because build, start, objects and stop share one layout of the cache.
+#
 # Interface (stable; the end-to-end tests rely on it):
 #   - kubeconfig: $SHIMMY_GPU_CACHE/cluster/kubeconfig (default cache ~/.cache/shimmy-gpu), context
 #     `shimmy-kwok`, user `kwok-admin` (client certificate, group system:masters), server
@@ -34,7 +36,9 @@
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
-CACHE="${SHIMMY_GPU_CACHE:-$HOME/.cache/shimmy-gpu}"
+# shellcheck source=scripts/common.sh
+source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
+CACHE="$SHIMMY_GPU_CACHE"
 
 # Versions come from the wrapper modules, so a bump there is a new binary folder here.
 mod_version() { awk -v m="$2" '$1 == "require" && $2 == m { print $3 } $1 == m { print $2 }' "$ROOT/tools/$1/go.mod" | head -n1; }

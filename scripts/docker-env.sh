@@ -9,7 +9,9 @@
 # CI runs. The engine listens on the default socket, where the Docker CLI and pulumi-docker look.
 set -euo pipefail
 
-CACHE="${SHIMMY_GPU_CACHE:-$HOME/.cache/shimmy-gpu}"
+# shellcheck source=scripts/common.sh
+source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
+CACHE="$SHIMMY_GPU_CACHE"
 STATE="$CACHE/docker-env"
 DATA_ROOT="$CACHE/docker/data-root"
 REGISTRY_ROOT="$CACHE/registry"

@@ -6,7 +6,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 ACTIONLINT_VERSION=v1.7.12
-CACHE="${SHIMMY_GPU_CACHE:-$HOME/.cache/shimmy-gpu}"
+# shellcheck source=scripts/common.sh
+source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
+CACHE="$SHIMMY_GPU_CACHE"
 BIN="$CACHE/bin/actionlint"
 
 if [[ ! -x "$BIN" || "$("$BIN" -version 2>/dev/null | head -n1)" != "$ACTIONLINT_VERSION" ]]; then

@@ -11,7 +11,7 @@ stack=${1:?usage: scripts/preview.sh STACK [pulumi preview flags]}
 shift
 # shellcheck source=scripts/pulumi-env.sh
 source scripts/pulumi-env.sh
-dir=${PREVIEW_DIR:-${SHIMMY_GPU_CACHE:-$HOME/.cache/shimmy-gpu}/preview}
+dir=${PREVIEW_DIR:-$SHIMMY_GPU_CACHE/preview}
 mkdir -p "$dir"
 
 policy=(--policy-pack policy)

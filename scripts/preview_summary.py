@@ -6,7 +6,8 @@ Reads either form that `pulumi preview --json` writes:
 - the digest, one JSON document (steps, diagnostics, changeSummary): the default. Pulumi leaves policy
   events out of it, so only the steps and diagnostics can be shown.
 
-Standard library only, so any CI with a python3 can run it:
+One file of about 450 lines on purpose: a CI job runs it with a bare python3, without the project's
+virtualenv or package. Standard library only, so any CI with a python3 can run it:
     python3 scripts/preview_summary.py preview.json --stack dev --output summary.md
 """
 

@@ -8,13 +8,13 @@ dies. Each request also blocks one tokio worker thread for its whole decode, so 
 requests as worker threads (one per CPU core the process sees) even GET /health stops answering.
 
 What: an HTTP/1.1 reverse proxy, standard library only (it can ship verbatim in a ConfigMap and run
-in a sidecar with any python3, like components/gpu_check.py). Requests that make shimmy generate
-(every POST, and GET /ws/generate) wait for one of `--limit` slots; at most `--queue` wait, each at
-most `--queue-timeout` seconds; the rest get 503 with Retry-After at once. Everything else (GET
-/health, /v1/models, ...) passes without a slot, so probes see shimmy itself. A slot is held until
-shimmy has finished its answer, even if the client went away first (shimmy keeps decoding and
-holding its memory until then). One request per client connection (`Connection: close`).
-GET /gate answers the gate's own counters as JSON.
+in a sidecar with any python3, like shimmy_gpu/gpu_check.py; hence one file, a little over 300
+lines). Requests that make shimmy generate (every POST, and GET /ws/generate) wait for one of
+`--limit` slots; at most `--queue` wait, each at most `--queue-timeout` seconds; the rest get 503
+with Retry-After at once. Everything else (GET /health, /v1/models, ...) passes without a slot, so
+probes see shimmy itself. A slot is held until shimmy has finished its answer, even if the client
+went away first (shimmy keeps decoding and holding its memory until then). One request per client
+connection (`Connection: close`). GET /gate answers the gate's own counters as JSON.
 
 Request defaults (`--request-default top_p=1.0`, repeatable): set in the JSON body of POST
 /api/generate, /v1/chat/completions and /v1/messages when the client did not send the key. shimmy

@@ -37,12 +37,11 @@ VERSION = _allowed(
     r"(0|[1-9][0-9]{0,3})\.(0|[1-9][0-9]{0,3})\.(0|[1-9][0-9]{0,3})", "a release such as 1.9.0"
 )
 SHA256 = _allowed(r"[0-9a-f]{64}", "64 lower-case hex digits (a sha256)")
-COMMIT = _allowed(r"[0-9a-f]{40}", "a full 40-digit commit SHA (an immutable revision)")
-GIT_TAG = _allowed(r"v[0-9]{1,4}\.[0-9]{1,4}\.[0-9]{1,4}", "a release tag such as v1.9.0")
-GIT_REF = _allowed(
-    r"[0-9a-f]{40}|v[0-9]{1,4}\.[0-9]{1,4}\.[0-9]{1,4}",
-    "a release tag such as v1.9.0 or a 40-digit commit SHA",
-)
+_COMMIT = r"[0-9a-f]{40}"
+_RELEASE_TAG = r"v[0-9]{1,4}\.[0-9]{1,4}\.[0-9]{1,4}"
+COMMIT = _allowed(_COMMIT, "a full 40-digit commit SHA (an immutable revision)")
+GIT_TAG = _allowed(_RELEASE_TAG, "a release tag such as v1.9.0")
+GIT_REF = _allowed(f"{_COMMIT}|{_RELEASE_TAG}", "a release tag such as v1.9.0 or a 40-digit commit SHA")
 GIT_URL = _allowed(
     rf"https://{_HOST}(/[A-Za-z0-9._~-]+)+", "an https:// repository URL without user, query or fragment"
 )

@@ -4,7 +4,7 @@ For each model the same binary is started twice with the Deployment's arguments
 (`serve --bind ADDR:PORT --gpu-backend cuda|cpu --model-path FILE`, RUST_LOG=info), and each run
 is measured through shimmy's HTTP server:
 
-- proof lines in its log (llama.cpp's, parsed by components/gpu_check.py, the same code as the
+- proof lines in its log (llama.cpp's, parsed by shimmy_gpu/gpu_check.py, the same code as the
   post-deploy check): the run fails when the CUDA run lacks `ggml_cuda_init: found N CUDA devices`
   or `offloaded N/N layers to GPU` with all layers, or when the CPU run offloads any layer;
 - load: request sent until the streamed response's headers (shimmy v1 loads the model on every
@@ -16,7 +16,9 @@ is measured through shimmy's HTTP server:
   the weight bytes read per token (every tensor but the token embedding, of which one row is
   read; tied output weights count) divided by the GPU's bandwidth. KV-cache reads are left out.
 
-Standard library only; run from the repository root:
+Standard library only, since the GPU machine has a bare python3 and no network; the helpers that
+peers.py, load.py and prune_proof.py share live here, which makes it a little over 400 lines.
+Run from the repository root:
   python3 benchmarks/gpu/benchmark.py --shimmy ./shimmy --model /models/a.gguf [--model ...]
 Exit status 1 when a proof check fails.
 """
@@ -128,7 +130,7 @@ def model_name(path: str) -> str:
 
 
 def shimmy_command(binary: str, bind: str, backend: str, model: str) -> list[str]:
-    """The Deployment's arguments (components/workload.shimmy_args) for one backend."""
+    """The Deployment's arguments (shimmy_gpu.workload.shimmy_args) for one backend."""
     return [binary, "serve", "--bind", bind, "--gpu-backend", backend, "--model-path", model]
 
 
@@ -380,7 +382,7 @@ def report(runs: list[Run], bandwidth_gbs: float | None, weights: dict[str, int]
             problems = proof_problems(by_backend["cuda"].proof)
             entry["post_deploy_check_problems"] = problems
             verdict = problems or "pass"
-            lines.append(f"   post-deploy check (components/gpu_check.py) on the CUDA log: {verdict}")
+            lines.append(f"   post-deploy check (shimmy_gpu/gpu_check.py) on the CUDA log: {verdict}")
         summary[model] = entry
     return lines, summary
 

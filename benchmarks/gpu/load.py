@@ -14,7 +14,8 @@ are answered or failed. Measured per level:
 - whether the server process is still alive; a dead one is restarted before the next level.
 
 Servers: `shimmy` (the Deployment's arguments), `gate` (shimmy behind shimmy_gpu/gate.py with
---limit), `llama-server` (-np slots, -c 4096 per slot; continuous batching). Standard library only.
+--limit), `llama-server` (-np slots, -c 4096 per slot; continuous batching). Standard library only,
+for the bare python3 of the GPU machine; one measurement, one file (about 400 lines).
 
   python3 benchmarks/gpu/load.py --server shimmy --binary ./shimmy --model M.gguf
   python3 benchmarks/gpu/load.py --server gate --binary ./shimmy --model M.gguf --limit 3

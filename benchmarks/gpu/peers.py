@@ -18,7 +18,8 @@ Issue 15, parts 1 and 2. For each model, in this order and on the same machine:
 - the physical limit: weight bytes read per token (benchmark.py's count) over the GPU's memory
   bandwidth (data sheet), as tokens/s.
 
-Standard library only (plus the repository's benchmarks/gpu/benchmark.py and components/gpu_check.py).
+Standard library only (plus the repository's benchmarks/gpu/benchmark.py and shimmy_gpu/gpu_check.py),
+for the bare python3 of the GPU machine; one measurement run, one file (about 400 lines).
   python3 benchmarks/gpu/peers.py --shimmy BIN --llama-server BIN --llama-bench BIN --model M.gguf ...
 """
 
@@ -46,6 +47,7 @@ from benchmark import (
     gguf_tensors,
     gpu_info,
     model_name,
+    shimmy_command,
     sse_event_times,
     wait_healthy,
 )
@@ -231,16 +233,7 @@ def run_shimmy(options, model: str, log_dir: Path) -> tuple[list[Measured], dict
     results, extra = [], {}
     for graphs in ("on", "off"):
         port = free_port()
-        command = [
-            options.shimmy,
-            "serve",
-            "--bind",
-            f"127.0.0.1:{port}",
-            "--gpu-backend",
-            "cuda",
-            "--model-path",
-            model,
-        ]
+        command = shimmy_command(options.shimmy, f"127.0.0.1:{port}", "cuda", model)
         env = {"RUST_LOG": "info"}
         if graphs == "off":
             env["GGML_CUDA_DISABLE_GRAPHS"] = "1"

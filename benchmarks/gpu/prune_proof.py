@@ -4,7 +4,7 @@ Issue 15, part 4 (binary level). Each binary is started as the Deployment starts
 (`serve --bind ... --gpu-backend cuda --model-path FILE`, RUST_LOG=info) for each model, and asked
 once for a 30-token answer to a long prompt (about 300 tokens: llama.cpp multiplies a prompt of an
 F16 model through cuBLAS, so a cuBLAS without kernels for this GPU would fail there). Printed per
-run: the binary's size, the proof lines (components/gpu_check.py, as the post-deploy check reads
+run: the binary's size, the proof lines (shimmy_gpu/gpu_check.py, as the post-deploy check reads
 them), the answer; at the end, whether every binary gave the same answer for each model (greedy
 decoding in shimmy 1.9.0: the same computation gives the same text).
 
@@ -23,7 +23,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from benchmark import PROMPT, free_port, model_name
+from benchmark import PROMPT, free_port, model_name, shimmy_command
 from peers import Server, post
 
 from shimmy_gpu.gpu_check import find_proof, proof_problems
@@ -45,16 +45,7 @@ def main(argv: list[str] | None = None) -> int:
         name = model_name(model)
         for binary in options.binary:
             port = free_port()
-            command = [
-                binary,
-                "serve",
-                "--bind",
-                f"127.0.0.1:{port}",
-                "--gpu-backend",
-                "cuda",
-                "--model-path",
-                model,
-            ]
+            command = shimmy_command(binary, f"127.0.0.1:{port}", "cuda", model)
             log = log_dir / f"{name}-{Path(binary).name}.log"
             with Server(command, log, {"RUST_LOG": "info"}) as server:
                 server.wait(port)

@@ -5,7 +5,7 @@
 # Usage, on the GPU machine from the repository root:
 #   bash .gpu-carry/repo/benchmarks/gpu/run-on-device.sh [STAGE ...]
 # with the carried folder .gpu-carry/ holding: repo/ (this branch's benchmarks/, scripts/gpu/,
-# components/gpu_check.py), bundle/ (scripts/gpu/build-here.sh), llama-peer-src.tar.xz
+# shimmy_gpu/gpu_check.py), bundle/ (scripts/gpu/build-here.sh), llama-peer-src.tar.xz
 # (scripts/gpu/pack-peer-source.sh), whl/ (the `gguf` wheel), gemma/ (pieces of the xz-compressed
 # Gemma 3 270M GGUF, any number per call; assembled and sha256-checked once all are there).
 #
@@ -92,14 +92,21 @@ stage_build() {
     [[ -e $W/build.done ]]
 }
 
-stage_part12() {
+# MODEL NAME: shimmy against the peers over HTTP, then shimmy's decode loop on its own llama.cpp
+# (decode_probe, 256 tokens), with CUDA graphs and without.
+peers_and_probe() {
+    local model=$1 name=$2
     python3 "$R/benchmarks/gpu/peers.py" --shimmy "$W/shimmy/shimmy" --llama-server "$W/peer/bin/llama-server" \
-        --llama-bench "$W/peer/bin/llama-bench" --model "$PHI3" --log-dir "$W/logs/peers-phi3" \
-        --json "$W/res/peers-phi3.json"
-    echo "== decode_probe (shimmy's loop on its own llama.cpp), phi-3 shape, 256 tokens"
-    "$W/decode_probe" "$PHI3" 256 2>"$W/logs/probe-phi3.log" | tee "$W/res/probe-phi3.jsonl"
-    GGML_CUDA_DISABLE_GRAPHS=1 "$W/decode_probe" "$PHI3" 256 shimmy,greedy 2>>"$W/logs/probe-phi3.log" |
-        tee -a "$W/res/probe-phi3.jsonl"
+        --llama-bench "$W/peer/bin/llama-bench" --model "$model" --log-dir "$W/logs/peers-$name" \
+        --json "$W/res/peers-$name.json"
+    echo "== decode_probe, $name, 256 tokens"
+    "$W/decode_probe" "$model" 256 2>"$W/logs/probe-$name.log" | tee "$W/res/probe-$name.jsonl"
+    GGML_CUDA_DISABLE_GRAPHS=1 "$W/decode_probe" "$model" 256 shimmy,greedy 2>>"$W/logs/probe-$name.log" |
+        tee -a "$W/res/probe-$name.jsonl"
+}
+
+stage_part12() {
+    peers_and_probe "$PHI3" phi3
     echo "== pruned cuBLAS: proof"
     local bins=(--binary "$W/shimmy/shimmy")
     for v in pruned pruned-ptx; do [[ -x $W/shimmy/shimmy-$v ]] && bins+=(--binary "$W/shimmy/shimmy-$v"); done
@@ -148,13 +155,7 @@ EOF
 
 stage_gemma() {
     [[ -s $GEMMA ]] || { echo "gemma not assembled yet"; return 1; }
-    python3 "$R/benchmarks/gpu/peers.py" --shimmy "$W/shimmy/shimmy" --llama-server "$W/peer/bin/llama-server" \
-        --llama-bench "$W/peer/bin/llama-bench" --model "$GEMMA" --log-dir "$W/logs/peers-gemma" \
-        --json "$W/res/peers-gemma.json"
-    echo "== decode_probe, Gemma 3 270M, 256 tokens"
-    "$W/decode_probe" "$GEMMA" 256 2>"$W/logs/probe-gemma.log" | tee "$W/res/probe-gemma.jsonl"
-    GGML_CUDA_DISABLE_GRAPHS=1 "$W/decode_probe" "$GEMMA" 256 shimmy,greedy 2>>"$W/logs/probe-gemma.log" |
-        tee -a "$W/res/probe-gemma.jsonl"
+    peers_and_probe "$GEMMA" gemma
     true
 }
 

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Compiles the Rust side of the CUDA shimmy binary on a machine WITHOUT nvcc, with the generated
-# Dockerfile's builder recipe (components/dockerfile.py): the sha256-pinned shimmy .crate,
+# Dockerfile's builder recipe (shimmy_gpu/dockerfile.py): the sha256-pinned shimmy .crate,
 # `cargo install --locked --no-default-features --features huggingface,llama-cuda`,
 # SOURCE_DATE_EPOCH=0 (no -march=native), CFLAGS/CXXFLAGS=-march=x86-64-v3,
 # CMAKE_CUDA_ARCHITECTURES. Two steps are captured instead of run (cmake-capture.sh, link-capture.sh):
@@ -17,7 +17,9 @@ version=${SHIMMY_VERSION:-1.9.0}
 sha256=${SHIMMY_CRATE_SHA256:-10de0fc6741dba684633fc364478c72e48bc658c2509e78bc06850657805118d}
 archs=${CUDA_ARCHITECTURES:-75;90}
 jobs=${JOBS:-2}
-cache=${SHIMMY_GPU_CACHE:-$HOME/.cache/shimmy-gpu}/gpu-build
+# shellcheck source=scripts/common.sh
+source "$(dirname "${BASH_SOURCE[0]}")/../common.sh"
+cache=$SHIMMY_GPU_CACHE/gpu-build
 capture=$cache/capture
 src=$cache/shimmy-$version
 
@@ -40,7 +42,7 @@ for lib in cudart_static cublas_static cublasLt_static culibos; do
     [[ -f $fake_cuda/lib64/lib$lib.a ]] || ar rc "$fake_cuda/lib64/lib$lib.a"
 done
 
-# The builder stage's environment (components/dockerfile.py), plus the two capture hooks.
+# The builder stage's environment (shimmy_gpu/dockerfile.py), plus the two capture hooks.
 export SOURCE_DATE_EPOCH=0 CFLAGS=-march=x86-64-v3 CXXFLAGS=-march=x86-64-v3
 export CMAKE_CUDA_ARCHITECTURES=$archs CUDA_PATH=/usr/local/cuda CUDA_LIBRARY_PATH=$fake_cuda
 export CMAKE=$here/cmake-capture.sh CARGO_TARGET_X86_64_UNKNOWN_LINUX_GNU_LINKER=$here/link-capture.sh
