@@ -2,10 +2,13 @@
 # What the registry build cache (config buildCache) saves a fresh builder, such as a new CI runner
 # whose BuildKit cache is empty. On the local stack's image (cpu profile), with the project's Docker
 # engine and the registry on 127.0.0.1:5000, as pulumi-docker builds it (BuildKit, inline cache
-# metadata in the pushed image, --cache-from that image). Prints seconds for:
+# metadata in the pushed image, --cache-from that image). Each build is pushed, and the next one
+# takes its cache from that push, as successive CI runs would. Prints seconds for:
 #   1. a fresh builder without the cache (everything compiled)
-#   2. a fresh builder with the cache, one late layer changed (only that layer rebuilt)
-#   3. a fresh builder with the cache, nothing changed
+#   2. a fresh builder with the cache of build 1, one late layer changed (only that layer rebuilt)
+#   3. a fresh builder with the cache of build 2, nothing changed. Docker 20.10's BuildKit leaves
+#      the layers it took from the remote cache out of the new image's inline cache
+#      (moby/buildkit#1981), so this compiles again: the cache holds for one generation.
 # Each "fresh builder" is this engine with its build cache pruned (`docker builder prune --all`); the
 # last build leaves the unchanged Dockerfile's layers in it again, but not the cargo cache mounts.
 # Usage: benchmarks/build-cache.sh
@@ -52,9 +55,9 @@ build() { # DOCKERFILE [--cache-from IMAGE]: seconds of `docker build`, pushed a
 }
 
 fresh_builder
-echo "fresh builder, no cache: $(build "$work/Dockerfile") s"
+echo "fresh builder, no cache (build 1): $(build "$work/Dockerfile") s"
 fresh_builder
-echo "fresh builder, registry cache, a late layer changed: $(build "$work/Dockerfile.changed" --cache-from "$TAG") s"
+echo "fresh builder, cache of build 1, a late layer changed: $(build "$work/Dockerfile.changed" --cache-from "$TAG") s"
 # Last, so that the engine keeps the unchanged Dockerfile's layers for the builds that follow.
 fresh_builder
-echo "fresh builder, registry cache, nothing changed: $(build "$work/Dockerfile" --cache-from "$TAG") s"
+echo "fresh builder, cache of build 2 (itself built from the cache), nothing changed: $(build "$work/Dockerfile" --cache-from "$TAG") s"
