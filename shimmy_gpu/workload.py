@@ -167,7 +167,11 @@ def model_init(model: ModelSettings) -> dict[str, Any] | None:
         "image": model.fetcher_image,
         "command": ["sh", "-c", model_fetch_script() if downloads else model_verify_script()],
         "env": env,
-        "volume_mounts": [{"name": "models", "mount_path": model.mount_path, "read_only": not downloads}],
+        # readOnly only where it is true: the API server drops a false one, which Pulumi would then
+        # show in every later diff of the Deployment.
+        "volume_mounts": [
+            {"name": "models", "mount_path": model.mount_path, **({} if downloads else {"read_only": True})}
+        ],
         "resources": {
             "requests": {"cpu": "100m", "memory": "64Mi"},
             "limits": {"cpu": "1", "memory": "256Mi"},

@@ -30,9 +30,12 @@ def up(ws: Workspace, stack: str, *args: str):
     return ws.pulumi("up", "--yes", "--stack", stack, *policy_args(stack), *args)
 
 
-def rendered_deployment(ws: Workspace) -> dict:
+def rendered_shimmy_image(ws: Workspace) -> str:
+    """The image of the shimmy container in the rendered Deployment (the gate runs beside it)."""
     (path,) = (ws.dir / "rendered" / "1-manifest").glob("apps_v1-deployment-*.yaml")
-    return yaml.safe_load(path.read_text())
+    containers = yaml.safe_load(path.read_text())["spec"]["template"]["spec"]["containers"]
+    (shimmy,) = [c for c in containers if c["name"] == "shimmy"]
+    return shimmy["image"]
 
 
 def state_resources(ws: Workspace, stack: str) -> list[dict]:
@@ -49,7 +52,9 @@ def previews(tmp_path_factory) -> Workspace:
 def test_preview_of_every_stack_passes_the_policy_pack(previews, stack):
     result = previews.pulumi("preview", "--stack", stack, *policy_args(stack))
     assert "[mandatory]" not in result.stdout
-    assert "+ 9 to create" in result.stdout
+    # The Stack, ShimmyImage and GpuInferenceService, the kubernetes provider, the Image, and the
+    # Namespace, model claim, gate ConfigMap, Service, NetworkPolicy and Deployment.
+    assert "+ 11 to create" in result.stdout
 
 
 def test_the_cpu_profile_on_a_gpu_stack_is_refused_naming_policy_and_deployment(previews):
@@ -92,8 +97,7 @@ def test_up_pushes_the_image_and_the_rendered_deployment_runs_that_digest(local)
         capture_output=True, text=True, check=True,
     )  # fmt: skip
     assert manifest.stdout == "200"
-    (container,) = rendered_deployment(local)["spec"]["template"]["spec"]["containers"]
-    assert container["image"] == image
+    assert rendered_shimmy_image(local) == image
 
 
 def test_a_second_up_changes_nothing_and_builds_nothing(local):
@@ -177,7 +181,6 @@ def test_a_cuda_architectures_change_rebuilds_the_image_and_rolls_the_deployment
     up(prod, "prod")
     after = prod.pulumi("stack", "output", "image", "--stack", "prod").stdout.strip()
     assert after != before and after.startswith("127.0.0.1:5000/shimmy-engine-tests/shimmy@sha256:")
-    (container,) = rendered_deployment(prod)["spec"]["template"]["spec"]["containers"]
-    assert container["image"] == after
+    assert rendered_shimmy_image(prod) == after
     dockerfile = Path(prod.dir, "docker", "build", "prod.Dockerfile").read_text()
     assert 'ARG CUDA_ARCHITECTURES="75;86"' in dockerfile
