@@ -18,7 +18,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from tests.e2e.test_cluster import cluster_env, destroy, kwok_stack, up
+from tests.e2e.cluster import cluster_env, destroy, kwok_stack, up
 from tests.engine.cli import ROOT
 
 NAMESPACE = "shimmy-kwok-bench"

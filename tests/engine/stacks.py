@@ -60,7 +60,9 @@ def stub_rust_image() -> str:
             f"FROM {base}\nCOPY cargo nvprune /usr/local/cargo/bin/\n"
             "RUN chmod 755 /usr/local/cargo/bin/* && mkdir -p /usr/local/rustup\n"
         )
-        subprocess.run([DOCKER, "build", "-q", "-t", STUB_RUST_IMAGE, context], check=True, env=env)
+        subprocess.run(
+            [DOCKER, "build", "-q", "-t", STUB_RUST_IMAGE, context], check=True, env=env, capture_output=True
+        )
     subprocess.run([DOCKER, "push", "-q", STUB_RUST_IMAGE], check=True, env=env, capture_output=True)
     return STUB_RUST_IMAGE
 
