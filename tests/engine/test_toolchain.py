@@ -39,7 +39,8 @@ def test_plugins_are_exactly_the_versions_the_sdk_pins_declare():
 
 
 def isolated_setup(tmp_path: Path, **env: str) -> subprocess.CompletedProcess:
-    """scripts/setup.sh with an empty cache folder, no pulumi on PATH, the project's virtualenv."""
+    """scripts/setup.sh with an empty cache folder, no pulumi on PATH, no bundle but what `env`
+    names, the project's virtualenv."""
     tree = tmp_path / "checkout" / "tree"
     shutil.copytree(ROOT / "scripts", tree / "scripts")
     for name in ("requirements.txt", "requirements-dev.txt"):
@@ -47,10 +48,11 @@ def isolated_setup(tmp_path: Path, **env: str) -> subprocess.CompletedProcess:
     shutil.copytree(ROOT / "policy", tree / "policy", ignore=shutil.ignore_patterns("*.egg-info"))
     (tree / ".venv").symlink_to(ROOT / ".venv")
     path = ":".join(p for p in os.environ["PATH"].split(":") if not (Path(p) / "pulumi").exists())
+    inherited = {k: v for k, v in os.environ.items() if k != "SHIMMY_GPU_PULUMI_BUNDLE"}
     return subprocess.run(
         ["bash", "scripts/setup.sh"],
         cwd=tree,
-        env={**os.environ, "PATH": path, "SHIMMY_GPU_CACHE": str(tmp_path / "cache"), **env},
+        env={**inherited, "PATH": path, "SHIMMY_GPU_CACHE": str(tmp_path / "cache"), **env},
         capture_output=True,
         text=True,
         timeout=600,
