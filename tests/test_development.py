@@ -1,9 +1,9 @@
 """docs/DEVELOPMENT.md stays a true map: what it names exists, and every module is named."""
 
 import re
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+from tests.program import ROOT
+
 MAP = (ROOT / "docs" / "DEVELOPMENT.md").read_text()
 NAMED = set(re.findall(r"`([\w./<>*-]+)`", MAP))
 

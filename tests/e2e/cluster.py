@@ -12,7 +12,7 @@ from tests.engine.cli import ROOT, Workspace, policy_args, workspace
 from tests.engine.stacks import on_this_machine, write_stack
 
 CONTEXT = "shimmy-kwok"
-T4, CPU = "kwok-t4-0", "kwok-cpu-0"
+T4 = "kwok-t4-0"
 
 
 def cluster_env(path: str = os.environ["PATH"]) -> dict[str, str]:

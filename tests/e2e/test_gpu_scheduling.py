@@ -25,8 +25,6 @@ from tests.e2e.cluster import (
 from tests.engine.cli import ROOT, policy_args, workspace
 from tests.policy.corpus.builders import deployment, service
 
-# --- what goes wrong, and how it shows --------------------------------------------------------
-
 
 def test_without_the_toleration_up_fails_in_bounded_time_and_says_why(tmp_path, cluster):
     namespace = "shimmy-kwok-untolerated"

@@ -17,8 +17,6 @@ import pytest
 
 from tests.e2e.cluster import T4, destroy, kubectl, kwok_stack, pods, up
 
-# --- the stack as shipped ----------------------------------------------------------------------
-
 
 @pytest.fixture(scope="module")
 def deployed(tmp_path_factory, cluster):
