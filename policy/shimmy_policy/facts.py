@@ -27,6 +27,42 @@ CRATE_SHA256 = {
 }
 CRATE_URL = "https://static.crates.io/crates/shimmy/shimmy-{version}.crate"
 
+# --- this project's patches over shimmy 1.9.0 (docker/patches/shimmy-1.9.0/) ----------------------
+
+# The release the patches are written for; any other version builds as published.
+PATCHED_RELEASE = "1.9.0"
+# In the order they apply, each with the patches it needs. The file of patch N is
+# docker/patches/shimmy-<release>/<NNNN>-<name>.patch (tests/test_patches.py keeps both in step).
+PATCHES: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("sampler", ()),
+    ("resident-model", ()),
+    ("graceful-shutdown", ()),
+    ("client-disconnect", ("resident-model",)),
+)
+PATCH_NAMES = tuple(name for name, _ in PATCHES)
+# What a build without each patch costs, as measured (docs/gpu-results.md); the policy pack and the
+# docs say it.
+PATCH_COSTS = {
+    "sampler": "greedy output repeats itself (repetition penalty 0 forces the last 64 tokens) and "
+    "top-p sorts the whole vocabulary every token",
+    "resident-model": "the model is loaded again for every request (time to first token 0.37 s "
+    "instead of milliseconds) and each concurrent request holds its own copy on the GPU",
+    "graceful-shutdown": "SIGTERM is ignored, so every pod stop waits out the grace period and "
+    "kills the requests in flight",
+    "client-disconnect": "a generation whose client left runs to its last token",
+}
+# Read by the patched shimmy: contexts per model (resident-model) and the drain bound after
+# SIGTERM in seconds (graceful-shutdown).
+ENV_MAX_PARALLEL = "SHIMMY_MAX_PARALLEL"
+ENV_SHUTDOWN_TIMEOUT = "SHIMMY_SHUTDOWN_TIMEOUT"
+MAX_PARALLEL = 256  # the most SHIMMY_MAX_PARALLEL the patch accepts
+
+
+def patch_file(name: str) -> str:
+    """The file name of patch `name` in docker/patches/shimmy-<release>/."""
+    return f"{PATCH_NAMES.index(name) + 1:04d}-{name}.patch"
+
+
 # --- cargo features ------------------------------------------------------------------------------
 
 FEATURES = frozenset(
@@ -101,6 +137,7 @@ ARG_ACCELERATOR = "ACCELERATOR"
 ARG_VERSION = "SHIMMY_VERSION"
 ARG_FEATURES = "CARGO_FEATURES"
 ARG_CUDA_ARCHITECTURES = "CUDA_ARCHITECTURES"
+ARG_PATCHES = "SHIMMY_PATCHES"  # comma-separated names of the patches applied; empty: as published
 
 # --- NVIDIA on Kubernetes ------------------------------------------------------------------------
 

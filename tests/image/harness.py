@@ -23,7 +23,7 @@ from shimmy_gpu.config import parse_settings
 from shimmy_gpu.dockerfile import render_dockerfile
 from shimmy_gpu.settings import Settings
 from shimmy_gpu.stack_config import raw_config
-from shimmy_gpu.workload import shimmy_args
+from shimmy_gpu.workload import shimmy_args, shimmy_env
 
 ROOT = Path(__file__).resolve().parent.parent.parent
 CACHE = Path(os.environ.get("SHIMMY_GPU_CACHE", Path.home() / ".cache" / "shimmy-gpu"))
@@ -111,14 +111,19 @@ class Server:
     model: str
 
 
-def run(settings: Settings, ref: str, model: Path, host_port: int = 18081) -> Server:
+def run(
+    settings: Settings, ref: str, model: Path, host_port: int = 18081, env: dict[str, str] | None = None
+) -> Server:
+    """Start the container as the Deployment would, with the pod's shimmy environment and `env`
+    over it. Not removed on exit, so its exit code and log stay readable until `stop`."""
     port = settings.workload.port
     mount = settings.model.mount_path
+    variables = {**{e["name"]: e["value"] for e in shimmy_env(settings)}, **(env or {})}
     container = docker(
-        "run", "-d", "--rm",
+        "run", "-d",
         "--read-only", "--tmpfs", "/tmp:rw,size=1g",
         "--cap-drop", "ALL", "--security-opt", "no-new-privileges",
-        "-e", "HOME=/tmp", "-e", f"RUST_LOG={settings.workload.rust_log}",
+        *(f"--env={name}={value}" for name, value in variables.items()),
         "-v", f"{model.parent}:{mount}:ro",
         "-p", f"127.0.0.1:{host_port}:{port}",
         ref, *shimmy_args(settings),
@@ -128,6 +133,15 @@ def run(settings: Settings, ref: str, model: Path, host_port: int = 18081) -> Se
 
 def stop(server: Server) -> None:
     docker("stop", "-t", "5", server.container, check=False)
+    docker("rm", "--force", server.container, check=False)
+
+
+def exit_code(server: Server, timeout: float) -> int:
+    """Wait at most `timeout` seconds for the container to exit; its exit code."""
+    result = subprocess.run(
+        [DOCKER, "wait", server.container], capture_output=True, text=True, timeout=timeout
+    )
+    return int(result.stdout.strip())
 
 
 def logs(server: Server) -> str:
