@@ -89,6 +89,13 @@ def _source(r: Reader, s: Settings) -> None:
             f"there is no known checksum for shimmy {shimmy.version}: set the .crate's sha256 (the crates.io "
             "index field `cksum`)",
         )
+    if shimmy.patches and shimmy.version != facts.PATCHED_RELEASE:
+        r.fail(
+            "shimmyPatches",
+            list(shimmy.patches),
+            f"the patches are written for shimmy {facts.PATCHED_RELEASE}: set shimmyPatches to [] to build "
+            f"{shimmy.version} as published",
+        )
     if (
         shimmy.source == "git"
         and values.GIT_TAG.matches(shimmy.git_ref)

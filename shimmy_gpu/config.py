@@ -13,7 +13,7 @@ from typing import Any
 
 from shimmy_policy import facts
 
-from shimmy_gpu import checks, gate, values
+from shimmy_gpu import checks, sizing, values
 from shimmy_gpu.reader import ConfigError, Reader, as_int
 from shimmy_gpu.settings import (
     BuildSettings,
@@ -75,7 +75,7 @@ def parse_settings(stack: str, raw: Mapping[str, Any]) -> Settings:
             ),
             client_cidrs=r.text_list("clientCidrs", values.CIDR, "a list of CIDRs such as 10.0.0.0/8"),
         ),
-        gate=_gate(r, workload, python_image),
+        gate=_gate(r, build, workload, python_image),
         verification=VerificationSettings(
             enabled=r.boolean("verifyGpu"),
             min_decode_tokens_per_second=r.integer("verifyMinDecodeTokensPerSecond", 0, 100000),
@@ -95,15 +95,13 @@ def parse_settings(stack: str, raw: Mapping[str, Any]) -> Settings:
 REQUEST_DEFAULT_FIELDS = ("max_tokens", "temperature", "top_k", "top_p")
 
 
-def _gate(r: Reader, workload: WorkloadSettings, image: str) -> GateSettings:
-    limit = r.integer("maxConcurrentRequests", 0, 64)
+def _gate(r: Reader, build: BuildSettings, workload: WorkloadSettings, image: str) -> GateSettings:
+    limit = r.integer("maxConcurrentRequests", 0, facts.MAX_PARALLEL)
     gpu_memory = r.integer("gpuMemoryMiB", 1024, 1048576) * workload.gpu_count
-    request_memory = r.integer("requestGpuMemoryMiB", 64, 1048576)
-    if limit == 0 and workload.cpu_limit:
-        # What the GPU holds, and one tokio worker of shimmy left free for /health: each generation
-        # blocks a worker, and shimmy runs one per CPU of its limit.
-        workers = max(1, int(checks.quantity(workload.cpu_limit)))
-        limit = max(1, min(gate.limit_for(gpu_memory, request_memory), workers - 1))
+    model_memory = r.integer("modelMemoryMiB", 16, 1048576)
+    context_memory = r.integer("contextMemoryMiB", 16, 1048576)
+    if limit == 0 and workload.cpu_limit and workload.memory_limit:
+        limit = derived_limit(build, workload, gpu_memory, model_memory, context_memory)
     return GateSettings(
         enabled=r.boolean("requestGate"),
         limit=limit,
@@ -112,6 +110,23 @@ def _gate(r: Reader, workload: WorkloadSettings, image: str) -> GateSettings:
         request_defaults=r.numbers("requestDefaults", REQUEST_DEFAULT_FIELDS, 'a map such as {"top_p": 1.0}'),
         image=image,
     )
+
+
+def derived_limit(
+    build: BuildSettings, workload: WorkloadSettings, gpu_memory: int, model_memory: int, context_memory: int
+) -> int:
+    """Generations at once: what the device's memory holds (the GPUs for cuda, the memory limit for
+    cpu). shimmy as published also blocks one tokio worker per generation, one per CPU of its limit:
+    one is left free for /health."""
+    memory = (
+        gpu_memory if build.accelerator == "cuda" else int(checks.quantity(workload.memory_limit)) // 2**20
+    )
+    resident = build.shimmy.patched("resident-model")
+    limit = sizing.concurrent_generations(memory, model_memory, context_memory, resident=resident)
+    if not resident:
+        workers = max(1, int(checks.quantity(workload.cpu_limit)))
+        limit = max(1, min(limit, workers - 1))
+    return limit
 
 
 def _image_ref(r: Reader, key: str) -> str:
@@ -132,6 +147,7 @@ def _build(r: Reader) -> BuildSettings:
             git_url=r.text("shimmyGitUrl", values.GIT_URL),
             git_ref=r.text("shimmyGitRef", values.GIT_REF),
             features=features,
+            patches=_patches(r),
         ),
         cuda_version=r.text("cudaVersion", values.CUDA_VERSION),
         cuda_architectures=r.text_list(
@@ -143,6 +159,23 @@ def _build(r: Reader) -> BuildSettings:
         build_jobs=r.integer("buildJobs", 0, 256),
         platform=r.text("platform", choices=PLATFORMS),
     )
+
+
+def _patches(r: Reader) -> tuple[str, ...]:
+    """The patches named, in the order they apply (whatever order the stack lists them in)."""
+    named = r.text_list("shimmyPatches", values.PATCH_NAME, f"a list of {', '.join(facts.PATCH_NAMES)}")
+    unknown = [name for name in named if name not in facts.PATCH_NAMES]
+    if unknown:
+        r.fail(
+            "shimmyPatches", list(named), f"unknown patches {unknown}; known: {', '.join(facts.PATCH_NAMES)}"
+        )
+    if len(set(named)) != len(named):
+        r.fail("shimmyPatches", list(named), "each patch at most once")
+    for name, requires in facts.PATCHES:
+        missing = [need for need in requires if need not in named]
+        if name in named and missing:
+            r.fail("shimmyPatches", list(named), f"{name} needs {', '.join(missing)}: add it, or drop {name}")
+    return tuple(name for name in facts.PATCH_NAMES if name in named)
 
 
 def _image(r: Reader, build: BuildSettings) -> ImageSettings:
@@ -185,6 +218,7 @@ def _workload(r: Reader) -> WorkloadSettings:
         memory_limit=r.text("memoryLimit", values.MEMORY),
         rust_log=r.text("rustLog", choices=RUST_LOG_LEVELS),
         startup_timeout_seconds=r.integer("startupTimeoutSeconds", 30, 3600),
+        shutdown_timeout_seconds=r.integer("shutdownTimeoutSeconds", 1, 3600),
         rollout_timeout_minutes=r.integer("rolloutTimeoutMinutes", 1, 240),
     )
 

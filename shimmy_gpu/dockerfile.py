@@ -4,8 +4,9 @@
 is written into it (base images by digest, the crate's checksum, the CUDA environment). Four
 settings are also declared as build ARGs whose defaults are the rendered values, so that the build
 args the image component passes (and the policy pack reads) are the values the build consumes:
-ACCELERATOR, SHIMMY_VERSION, CARGO_FEATURES and, for the cuda profile, CUDA_ARCHITECTURES. An ARG
-that disagrees with the rendered shape fails the build instead of mislabelling the image.
+ACCELERATOR, SHIMMY_VERSION, CARGO_FEATURES, SHIMMY_PATCHES and, for the cuda profile,
+CUDA_ARCHITECTURES. An ARG that disagrees with the rendered shape fails the build instead of
+mislabelling the image.
 
 Every value reaches the text already matched whole by the config reader; where it lands in a shell
 (a RUN line) it is quoted with shlex.quote as well, and in ENV/LABEL/ARG values with `_quote`.
@@ -25,6 +26,9 @@ LABEL_ACCELERATOR = "io.shimmy-gpu.accelerator"
 LABEL_FEATURES = "io.shimmy-gpu.cargo-features"
 LABEL_CUDA_VERSION = "io.shimmy-gpu.cuda-version"
 LABEL_CUDA_ARCHITECTURES = "io.shimmy-gpu.cuda-architectures"
+LABEL_PATCHES = "io.shimmy-gpu.patches"
+# Inside the build context (docker/): this project's patches, one folder per shimmy release.
+PATCH_FOLDER = f"patches/shimmy-{facts.PATCHED_RELEASE}"
 
 # Packages the builder needs on top of its base (Debian, or the Ubuntu of nvidia/cuda devel
 # images): cmake and a C/C++ compiler for llama.cpp, libclang for bindgen, curl/git to fetch the
@@ -58,6 +62,7 @@ def build_args(build: BuildSettings) -> dict[str, str]:
         facts.ARG_ACCELERATOR: build.accelerator,
         facts.ARG_VERSION: build.shimmy.version,
         facts.ARG_FEATURES: ",".join(build.shimmy.features),
+        facts.ARG_PATCHES: ",".join(build.shimmy.patches),
     }
     if build.accelerator == "cuda":
         args[facts.ARG_CUDA_ARCHITECTURES] = ";".join(build.cuda_architectures)
@@ -120,6 +125,7 @@ def render_dockerfile(build: BuildSettings) -> str:
         *(_prune_cuda(build) if cuda else []),
         "WORKDIR /src",
         *_fetch_source(build),
+        *_apply_patches(build),
         *_build_command(build),
         "",
         f"FROM {build.runtime_image} AS runtime",
@@ -192,6 +198,25 @@ def _fetch_source(build: BuildSettings) -> list[str]:
     return [*fetch, ' && grep -qx "version = \\"${SHIMMY_VERSION}\\"" Cargo.toml']
 
 
+def _apply_patches(build: BuildSettings) -> list[str]:
+    """This project's patches (docker/patches/README.md), applied to the checked source in their
+    order; one that no longer applies stops the build, naming it."""
+    patches = build.shimmy.patches
+    if not patches:
+        return []
+    files = [facts.patch_file(name) for name in patches]
+    return [
+        "# This project's patches over shimmy, applied after the source's checksum (docker/patches/).",
+        "COPY " + " \\\n     ".join([*(f"{PATCH_FOLDER}/{file}" for file in files), "/tmp/patches/"]),
+        f'RUN test "${{{facts.ARG_PATCHES}}}" = {shlex.quote(",".join(patches))} \\',
+        f" && for patch in {' '.join(files)}; do \\",
+        '      git apply --check "/tmp/patches/$patch" || { echo "shimmy patch $patch no longer applies to '
+        'shimmy ${SHIMMY_VERSION}: refresh it (docker/patches/README.md)" >&2; exit 1; }; \\',
+        '      git apply "/tmp/patches/$patch"; \\',
+        "    done",
+    ]
+
+
 def _cpu_bound(jobs: int) -> str:
     """A `taskset` prefix for the first `jobs` CPUs this build may use (read from its own affinity).
 
@@ -240,6 +265,7 @@ def _labels(build: BuildSettings) -> str:
         ("org.opencontainers.image.base.name", build.runtime_image),
         (LABEL_ACCELERATOR, "${ACCELERATOR}"),
         (LABEL_FEATURES, "${CARGO_FEATURES}"),
+        (LABEL_PATCHES, f"${{{facts.ARG_PATCHES}:-none}}"),
     ]
     if revision:
         labels.append(("org.opencontainers.image.revision", revision))

@@ -1,35 +1,32 @@
-"""A concurrency gate in front of shimmy 1.9.0: at most N generation requests reach it at once.
+"""A concurrency gate in front of shimmy: at most N generation requests reach it at once.
 
-Why: shimmy 1.9.0 loads the model again for every request (src/api.rs `generate` calls
-`engine.load(&spec)`, which builds a new llama.cpp model and context each time; no cache, no limit,
-no flag for one). Concurrent requests therefore hold concurrent copies of the weights, the KV cache
-and the compute buffers on the GPU; past what the GPU holds, loads fail (HTTP 502) or the process
-dies. Each request also blocks one tokio worker thread for its whole decode, so with as many
-requests as worker threads (one per CPU core the process sees) even GET /health stops answering.
+Why: every generation holds device memory (a context with the resident-model patch, a whole copy
+of the model without it) and, as shimmy 1.9.0 ships, one of its tokio workers; past what the device
+holds, shimmy fails requests (HTTP 502). The gate turns that into waiting, and into a clear 503.
 
-What: an HTTP/1.1 reverse proxy, standard library only (it can ship verbatim in a ConfigMap and run
-in a sidecar with any python3, like shimmy_gpu/gpu_check.py; hence one file, a little over 300
-lines). Requests that make shimmy generate (every POST, and GET /ws/generate) wait for one of
-`--limit` slots; at most `--queue` wait, each at most `--queue-timeout` seconds; the rest get 503
-with Retry-After at once. Everything else (GET /health, /v1/models, ...) passes without a slot, so
-probes see shimmy itself. A slot is held until shimmy has finished its answer, even if the client
-went away first (shimmy keeps decoding and holding its memory until then). One request per client
+What: an HTTP/1.1 reverse proxy, standard library only (it ships verbatim in a ConfigMap and runs in
+a sidecar with any python3, like shimmy_gpu/gpu_check.py). Requests that make shimmy generate
+(every POST, and GET /ws/generate) wait for one of `--limit` slots; at most `--queue` wait, each at
+most `--queue-timeout` seconds; the rest get 503 with Retry-After at once. Everything else (GET
+/health, /v1/models, ...) passes without a slot, so probes see shimmy itself. One request per client
 connection (`Connection: close`). GET /gate answers the gate's own counters as JSON.
 
-Request defaults (`--request-default top_p=1.0`, repeatable): set in the JSON body of POST
-/api/generate, /v1/chat/completions and /v1/messages when the client did not send the key. shimmy
-1.9.0's sampler chain is temp -> top_p -> top_k -> penalties -> greedy (src/engine/llama.rs): its
-default top_p 0.9 runs a softmax and a sort over the whole vocabulary for every token (on an H200:
-2.65 of 5.05 ms per token for Gemma 3's 262k tokens, about 0.3 ms at a 32k vocabulary); top_p 1.0
-skips it (llama.cpp returns early), and since the chain ends in greedy, the chosen token changes only
-where shimmy's repetition penalty would pick another of the top 40 (docs/gpu-results.md).
+A client that goes away: with `--cancel-on-disconnect` (shimmy with the client-disconnect patch
+stops a generation whose connection closes) the gate closes shimmy's connection and frees the slot
+at once; otherwise it keeps the slot until shimmy has finished the answer nobody reads, since shimmy
+keeps decoding and holding its memory until then. A client that half-closes its connection after
+the request counts as gone (HTTP/1.1 clients do not).
 
-The limit: `limit_for(gpu_memory_mib, request_mib)` below: what the GPU holds, less a reserve for
-the CUDA context, over what one request needs (`request_mib`: weights + KV cache + compute buffers,
-as llama.cpp logs them at load, or `request_memory_mib` from the model's shape).
+SIGTERM or SIGINT: the listener closes, requests waiting for a slot get 503 with Retry-After,
+requests in flight get up to `--drain-timeout` seconds to finish (the pod's grace period is longer),
+then the gate exits 0.
+
+Request defaults (`--request-default KEY=VALUE`, repeatable): set in the JSON body of POST
+/api/generate, /v1/chat/completions and /v1/messages when the client did not send the key.
 
 Usage: python3 gate.py --listen 0.0.0.0:8080 --upstream 127.0.0.1:11435 --limit 3 [--queue 64]
-                       [--queue-timeout 300] [--request-default top_p=1.0 ...]
+                       [--queue-timeout 300] [--drain-timeout 30] [--cancel-on-disconnect]
+                       [--request-default top_p=1.0 ...]
 """
 
 from __future__ import annotations
@@ -38,37 +35,10 @@ import argparse
 import asyncio
 import contextlib
 import json
-import math
 import re
 import signal
 import sys
 import time
-
-# --- the limit ---------------------------------------------------------------------------------
-
-CUDA_CONTEXT_MIB = 512  # CUDA context + cuBLAS workspace of the one shimmy process, measured ~0.5 GiB
-
-
-def kv_cache_mib(
-    n_layer: int, n_embd_k_gqa: int, n_embd_v_gqa: int, n_ctx: int = 4096, bytes_per_value: int = 2
-) -> float:
-    """llama.cpp's f16 KV cache for one sequence (shimmy 1.9.0: n_ctx 4096 per request)."""
-    return n_layer * (n_embd_k_gqa + n_embd_v_gqa) * n_ctx * bytes_per_value / 2**20
-
-
-def request_memory_mib(model_file_mib: float, kv_mib: float, compute_mib: float) -> float:
-    """GPU memory one shimmy request holds: the weights (about the GGUF's size), the KV cache and
-    the compute buffers (llama.cpp's `CUDA0 compute buffer size`, 0.3 to 0.6 GiB at n_ubatch 512,
-    larger for large vocabularies)."""
-    return model_file_mib + kv_mib + compute_mib
-
-
-def limit_for(gpu_memory_mib: float, request_mib: float, reserve_mib: float = CUDA_CONTEXT_MIB) -> int:
-    """Concurrent requests that fit: floor((GPU memory - reserve) / per-request memory), at least 1."""
-    if request_mib <= 0:
-        raise ValueError("request_mib must be positive")
-    return max(1, math.floor((gpu_memory_mib - reserve_mib) / request_mib))
-
 
 # --- the proxy -------------------------------------------------------------------------------
 
@@ -110,15 +80,20 @@ class Gate:
         queue: int,
         queue_timeout: float,
         defaults: dict | None = None,
+        cancel_on_disconnect: bool = False,
     ):
         self.upstream, self.defaults = upstream, defaults or {}
         self.limit, self.queue, self.queue_timeout = limit, queue, queue_timeout
+        self.cancel_on_disconnect = cancel_on_disconnect
         self.slots = asyncio.Semaphore(limit)
+        self.stopping = asyncio.Event()
         self.in_flight = self.waiting = 0
         self.stats = {
             "served": 0,
             "rejected_queue_full": 0,
             "rejected_timeout": 0,
+            "rejected_stopping": 0,
+            "client_gone": 0,
             "upstream_errors": 0,
             "max_in_flight": 0,
             "max_waiting": 0,
@@ -130,6 +105,8 @@ class Gate:
             "queue": self.queue,
             "queue_timeout_s": self.queue_timeout,
             "request_defaults": self.defaults,
+            "cancel_on_disconnect": self.cancel_on_disconnect,
+            "stopping": self.stopping.is_set(),
             "in_flight": self.in_flight,
             "waiting": self.waiting,
             **self.stats,
@@ -173,6 +150,8 @@ class Gate:
                 headers.append(("Content-Length", f" {len(body)}"))
         if not generates:
             return await self.forward(request_line, headers, body, reader, writer, upgrade)
+        if self.stopping.is_set():
+            return await self.reject_stopping(writer)
         if self.waiting >= self.queue and self.in_flight >= self.limit:
             self.stats["rejected_queue_full"] += 1
             return await respond(writer, 503, '{"error": "shimmy is busy: queue full"}', retry_after=5)
@@ -180,12 +159,14 @@ class Gate:
         if self.slots.locked():  # nothing free: this one waits
             self.stats["max_waiting"] = max(self.stats["max_waiting"], self.waiting)
         try:
-            await asyncio.wait_for(self.slots.acquire(), self.queue_timeout)
-        except TimeoutError:
-            self.stats["rejected_timeout"] += 1
-            return await respond(writer, 503, '{"error": "shimmy is busy: waited too long"}', retry_after=5)
+            slot = await self.wait_for_slot()
         finally:
             self.waiting -= 1
+        if slot == "timeout":
+            self.stats["rejected_timeout"] += 1
+            return await respond(writer, 503, '{"error": "shimmy is busy: waited too long"}', retry_after=5)
+        if slot == "stopping":
+            return await self.reject_stopping(writer)
         self.in_flight += 1
         self.stats["max_in_flight"] = max(self.stats["max_in_flight"], self.in_flight)
         try:
@@ -194,6 +175,28 @@ class Gate:
         finally:
             self.in_flight -= 1
             self.slots.release()
+
+    async def wait_for_slot(self) -> str:
+        """ "slot" once one is held, "timeout" after queue_timeout, "stopping" at SIGTERM."""
+        acquire = asyncio.ensure_future(self.slots.acquire())
+        stop = asyncio.ensure_future(self.stopping.wait())
+        try:
+            await asyncio.wait(
+                {acquire, stop}, timeout=self.queue_timeout, return_when=asyncio.FIRST_COMPLETED
+            )
+        finally:
+            stop.cancel()
+            if not acquire.done():
+                acquire.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await acquire
+        if acquire.cancelled():
+            return "stopping" if self.stopping.is_set() else "timeout"
+        return "slot"
+
+    async def reject_stopping(self, writer) -> None:
+        self.stats["rejected_stopping"] += 1
+        await respond(writer, 503, '{"error": "shimmy is restarting: try again"}', retry_after=5)
 
     async def forward(self, request_line, headers, body, reader, writer, upgrade: bool) -> None:
         try:
@@ -209,7 +212,7 @@ class Gate:
         await up_writer.drain()
         client_gone = False
 
-        async def down() -> None:  # shimmy -> client; read to the end even if the client left
+        async def down() -> None:  # shimmy -> client; to the end unless shimmy stops for a client that left
             nonlocal client_gone
             while chunk := await up_reader.read(65536):
                 if client_gone:
@@ -219,20 +222,37 @@ class Gate:
                     await writer.drain()
                 except ConnectionError:
                     client_gone = True
+                    if self.cancel_on_disconnect:
+                        return
 
         async def up() -> None:  # client -> shimmy, for a websocket after the upgrade
             while chunk := await reader.read(65536):
                 up_writer.write(chunk)
                 await up_writer.drain()
 
-        tasks = [asyncio.ensure_future(down())]
+        async def left() -> None:  # returns when the client closes its side before the answer ends
+            with contextlib.suppress(ConnectionError):
+                while await reader.read(65536):
+                    pass
+
+        answer = asyncio.ensure_future(down())
+        helper = None
         if upgrade:
-            tasks.append(asyncio.ensure_future(up()))
+            helper = asyncio.ensure_future(up())
+        elif self.cancel_on_disconnect:
+            helper = asyncio.ensure_future(left())
         try:
-            await tasks[0]
+            if upgrade or helper is None:
+                await answer
+            else:
+                await asyncio.wait([answer, helper], return_when=asyncio.FIRST_COMPLETED)
+                client_gone = client_gone or not answer.done()
+            if client_gone:
+                self.stats["client_gone"] += 1
         finally:
-            for task in tasks[1:]:
-                task.cancel()
+            for task in (answer, helper):
+                if task:
+                    task.cancel()
             up_writer.close()
 
 
@@ -268,6 +288,7 @@ async def serve(options) -> None:
         options.queue,
         options.queue_timeout,
         dict(options.request_default),
+        options.cancel_on_disconnect,
     )
     server = await asyncio.start_server(gate.handle, *host_port(options.listen), limit=MAX_HEAD, backlog=1024)
     stop = asyncio.Event()
@@ -276,13 +297,23 @@ async def serve(options) -> None:
         loop.add_signal_handler(sig, stop.set)
     print(
         f"gate: {options.listen} -> {options.upstream}, limit {options.limit}, queue {options.queue}, "
-        f"queue timeout {options.queue_timeout:g}s, request defaults {dict(options.request_default)}",
+        f"queue timeout {options.queue_timeout:g}s, drain timeout {options.drain_timeout:g}s, cancel on "
+        f"disconnect {options.cancel_on_disconnect}, request defaults {dict(options.request_default)}",
         flush=True,
     )
     started = time.monotonic()
-    async with server:
-        await stop.wait()
-    print(f"gate: stopped after {time.monotonic() - started:.0f}s: {json.dumps(gate.status())}", flush=True)
+    await stop.wait()
+    # No new connections; waiting requests get 503 at once; those in flight may finish.
+    server.close()
+    gate.stopping.set()
+    deadline = time.monotonic() + options.drain_timeout
+    while gate.in_flight and time.monotonic() < deadline:
+        await asyncio.sleep(0.05)
+    left = f", {gate.in_flight} cut off at the drain timeout" if gate.in_flight else ""
+    print(
+        f"gate: stopped after {time.monotonic() - started:.0f}s{left}: {json.dumps(gate.status())}",
+        flush=True,
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -292,6 +323,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--limit", type=int, required=True, help="generation requests at once")
     parser.add_argument("--queue", type=int, default=64, help="requests that may wait for a slot")
     parser.add_argument("--queue-timeout", type=float, default=300, help="seconds one may wait")
+    parser.add_argument(
+        "--drain-timeout", type=float, default=30, help="seconds requests in flight may take after SIGTERM"
+    )
+    parser.add_argument(
+        "--cancel-on-disconnect",
+        action="store_true",
+        help="close shimmy's connection when the client leaves (shimmy then stops generating)",
+    )
     parser.add_argument(
         "--request-default",
         type=parse_default,

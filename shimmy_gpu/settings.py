@@ -13,6 +13,10 @@ class ShimmySource:
     git_url: str
     git_ref: str
     features: tuple[str, ...]
+    patches: tuple[str, ...]  # this project's patches (facts.PATCHES), in the order they apply
+
+    def patched(self, name: str) -> bool:
+        return name in self.patches
 
 
 @dataclass(frozen=True)
@@ -68,6 +72,7 @@ class WorkloadSettings:
     memory_limit: str
     rust_log: str
     startup_timeout_seconds: int
+    shutdown_timeout_seconds: int  # after SIGTERM, the drain of shimmy (graceful-shutdown) and the gate
     rollout_timeout_minutes: int  # `pulumi up` gives up on a rollout that never becomes available
 
 
@@ -120,8 +125,8 @@ class NetworkSettings:
 
 @dataclass(frozen=True)
 class GateSettings:
-    """The request gate in front of shimmy: at most `limit` generations at once (each holds its own
-    copy of the model on the GPU), `queue` more waiting up to `queue_timeout_seconds`."""
+    """The request gate in front of shimmy: at most `limit` generations at once, `queue` more waiting
+    up to `queue_timeout_seconds`. `limit` is also shimmy's own context count (resident-model)."""
 
     enabled: bool
     limit: int

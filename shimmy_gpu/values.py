@@ -50,6 +50,7 @@ CUDA_ARCHITECTURE = _allowed(
     r"[1-9][0-9]{1,2}[af]?(-real|-virtual)?", 'a CMake CUDA architecture such as "75"'
 )
 FEATURE = _allowed(r"[a-z][a-z0-9-]{0,39}", "a cargo feature name")
+PATCH_NAME = _allowed(r"[a-z][a-z0-9-]{0,39}", "a patch name such as resident-model")
 # What the program builds from or runs: pinned by digest, or by tag from a registry on the loopback
 # interface (images this machine built itself, as the local stack's base images).
 IMAGE = _allowed(

@@ -97,15 +97,22 @@ def pod_security_context() -> dict[str, Any]:
 
 
 STARTUP_PERIOD_SECONDS = 10
+# Seconds between SIGTERM's drain bound and the kubelet's SIGKILL: both processes' exit.
+GRACE_MARGIN_SECONDS = 10
 
 
 def probes(settings: Settings) -> dict[str, Any]:
-    """Startup covers the model load; then readiness and liveness ask /health, which always answers
-    200 while the server runs. Readiness takes a silent pod out of rotation within 30 s; liveness
-    restarts it only after 5 minutes, since a generation holds one of shimmy's workers until it ends
-    and a busy pod must not be killed for being busy."""
+    """Startup, readiness and liveness ask /health. With resident-model shimmy loads the model
+    before it listens, so startup means "model on the device", and decodes off the workers that
+    answer /health, so a pod silent for 30 s is restarted. As published, /health waits whenever
+    every worker holds a generation: liveness then tolerates 5 minutes, so a busy pod is not killed
+    for being busy. Readiness takes a silent pod out of rotation within 30 s either way."""
     check = {"http_get": {"path": facts.HEALTH_PATH, "port": PORT_NAME}}
     startup_failures = -(-settings.workload.startup_timeout_seconds // STARTUP_PERIOD_SECONDS)
+    if settings.build.shimmy.patched("resident-model"):
+        liveness = {**check, "timeout_seconds": 5, "period_seconds": 10, "failure_threshold": 3}
+    else:
+        liveness = {**check, "timeout_seconds": 10, "period_seconds": 30, "failure_threshold": 10}
     return {
         "startup_probe": {
             **check,
@@ -114,7 +121,7 @@ def probes(settings: Settings) -> dict[str, Any]:
             "failure_threshold": startup_failures,
         },
         "readiness_probe": {**check, "timeout_seconds": 5, "period_seconds": 10, "failure_threshold": 3},
-        "liveness_probe": {**check, "timeout_seconds": 10, "period_seconds": 30, "failure_threshold": 10},
+        "liveness_probe": liveness,
     }
 
 
@@ -180,16 +187,28 @@ def model_init(model: ModelSettings) -> dict[str, Any] | None:
     }
 
 
+def shimmy_env(settings: Settings) -> list[dict[str, str]]:
+    shimmy = settings.build.shimmy
+    env = [
+        {"name": "RUST_LOG", "value": settings.workload.rust_log},
+        # shimmy's discovery and libraries may write under $HOME; the root FS is read-only.
+        {"name": "HOME", "value": "/tmp"},
+    ]
+    if shimmy.patched("resident-model"):
+        env.append({"name": facts.ENV_MAX_PARALLEL, "value": str(settings.gate.limit)})
+    if shimmy.patched("graceful-shutdown"):
+        env.append(
+            {"name": facts.ENV_SHUTDOWN_TIMEOUT, "value": str(settings.workload.shutdown_timeout_seconds)}
+        )
+    return env
+
+
 def shimmy_container(settings: Settings, image: Any) -> dict[str, Any]:
     container: dict[str, Any] = {
         "name": CONTAINER,
         "image": image,
         "args": shimmy_args(settings),
-        "env": [
-            {"name": "RUST_LOG", "value": settings.workload.rust_log},
-            # shimmy's discovery and libraries may write under $HOME; the root FS is read-only.
-            {"name": "HOME", "value": "/tmp"},
-        ],
+        "env": shimmy_env(settings),
         "resources": resources(settings),
         "volume_mounts": [
             {"name": "models", "mount_path": settings.model.mount_path, "read_only": True},
@@ -220,7 +239,12 @@ def gate_args(settings: Settings) -> list[str]:
         str(gate.queue),
         "--queue-timeout",
         str(gate.queue_timeout_seconds),
+        "--drain-timeout",
+        str(settings.workload.shutdown_timeout_seconds),
     ]
+    if settings.build.shimmy.patched("client-disconnect"):
+        # shimmy stops a generation whose connection closes: the gate may close it for a client that left.
+        args.append("--cancel-on-disconnect")
     for key, value in gate.request_defaults:
         args += ["--request-default", f"{key}={value}"]
     return args
@@ -272,13 +296,14 @@ def pod_spec(settings: Settings, image: Any, claim_name: Any, gate_config_map: A
         "containers": containers,
         "volumes": volumes,
         "security_context": pod_security_context(),
-        # shimmy 1.9 installs no SIGTERM handler and, as PID 1, ignores the signal: every stop waited
-        # out the grace period. With the pod's shared PID namespace the pause process is PID 1.
-        "share_process_namespace": True,
         "automount_service_account_token": False,
-        # Model load plus in-flight requests; shimmy holds no state worth a long drain.
-        "termination_grace_period_seconds": 30,
+        # The gate (and shimmy, with graceful-shutdown) drain for shutdownTimeoutSeconds after SIGTERM.
+        "termination_grace_period_seconds": w.shutdown_timeout_seconds + GRACE_MARGIN_SECONDS,
     }
+    if not settings.build.shimmy.patched("graceful-shutdown"):
+        # shimmy as published installs no SIGTERM handler and, as PID 1, ignores the signal: every stop
+        # would wait out the grace period. With the pod's shared PID namespace the pause process is PID 1.
+        spec["share_process_namespace"] = True
     # Only what is set: the API server drops empty fields, which would otherwise diff on every update.
     init = model_init(settings.model)
     if init:

@@ -112,9 +112,17 @@ def test_exports(program):
     assert exports["namespace"] == program.one("kubernetes:core/v1:Namespace").props["metadata"]["name"]
 
 
-def test_shimmy_is_not_pid_1(program):
-    # As PID 1 shimmy ignores SIGTERM (seen running the image), so each stop took the grace period.
-    assert program.one(DEPLOYMENT).props["spec"]["template"]["spec"]["shareProcessNamespace"] is True
+def test_shimmy_drains_within_the_grace_period(program):
+    # The graceful-shutdown patch handles SIGTERM as PID 1 and stops within its timeout.
+    spec = program.one(DEPLOYMENT).props["spec"]["template"]["spec"]
+    assert "shareProcessNamespace" not in spec
+    assert spec["terminationGracePeriodSeconds"] > 30  # shutdownTimeoutSeconds' default
+
+
+def test_shimmy_as_published_is_not_pid_1():
+    # As PID 1 shimmy 1.9.0 ignores SIGTERM (seen running the image): each stop took the grace period.
+    spec = run_program("prod", {"shimmyPatches": []}).one(DEPLOYMENT).props["spec"]["template"]["spec"]
+    assert spec["shareProcessNamespace"] is True
 
 
 NETWORK_POLICY = "kubernetes:networking.k8s.io/v1:NetworkPolicy"

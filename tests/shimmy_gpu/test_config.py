@@ -33,7 +33,7 @@ def test_defaults_are_the_last_cuda_release_for_a_t4_with_everything_pinned():
     assert build.builder_image.startswith("nvidia/cuda:12.4.1-devel-ubuntu22.04@sha256:")
     assert all("@sha256:" in image for image in (build.rust_image, build.runtime_image, model.fetcher_image))
     assert len(model.hf_revision) == 40 and len(model.sha256) == 64
-    assert settings.gate.enabled and settings.gate.limit == 3  # a T4 holds three phi-3-mini requests
+    assert settings.gate.enabled and settings.gate.limit == 7  # a T4 holds phi-3-mini once, 7 contexts
     assert settings.network.policy and settings.service.type == "ClusterIP"
 
 
@@ -445,7 +445,66 @@ BAD = [
         {"shimmySource": "git", "shimmyGitRef": "v1.8.2"},
         invalid("shimmyGitRef", "v1.8.2", "the tag of shimmyVersion 1.9.0 is v1.9.0"),
     ),
+    # the patch set: names are looked up, never turned into paths
+    (
+        {"shimmyPatches": ["resident-modell"]},
+        invalid(
+            "shimmyPatches",
+            ["resident-modell"],
+            "unknown patches ['resident-modell']; known: "
+            "sampler, resident-model, graceful-shutdown, client-disconnect",
+        ),
+    ),
+    (
+        {"shimmyPatches": ["../0001-sampler"]},
+        invalid("shimmyPatches[0]", "../0001-sampler", "expected a patch name such as resident-model"),
+    ),
+    (
+        {"shimmyPatches": "sampler"},
+        invalid(
+            "shimmyPatches",
+            "sampler",
+            "expected a list of sampler, resident-model, graceful-shutdown, client-disconnect (JSON)",
+        ),
+    ),
+    (
+        {"shimmyPatches": ["sampler", "sampler"]},
+        invalid("shimmyPatches", ["sampler", "sampler"], "each patch at most once"),
+    ),
+    (
+        {"shimmyPatches": ["client-disconnect"]},
+        invalid(
+            "shimmyPatches",
+            ["client-disconnect"],
+            "client-disconnect needs resident-model: add it, or drop client-disconnect",
+        ),
+    ),
+    (
+        {"shimmyVersion": "1.8.2", "shimmyPatches": ["sampler"]},
+        invalid(
+            "shimmyPatches",
+            ["sampler"],
+            "the patches are written for shimmy 1.9.0: set shimmyPatches to [] to build 1.8.2 as published",
+        ),
+    ),
+    (
+        {"shutdownTimeoutSeconds": 0},
+        invalid("shutdownTimeoutSeconds", 0, "expected a whole number from 1 to 3600"),
+    ),
+    ({"modelMemoryMiB": 0}, invalid("modelMemoryMiB", 0, "expected a whole number from 16 to 1048576")),
+    ({"contextMemoryMiB": -5}, invalid("contextMemoryMiB", -5, "expected a whole number from 16 to 1048576")),
+    (
+        {"maxConcurrentRequests": 257},
+        invalid("maxConcurrentRequests", 257, "expected a whole number from 0 to 256"),
+    ),
 ]
+
+
+def test_the_patches_apply_in_their_order_whatever_order_the_stack_lists_them():
+    settings = parse_settings(
+        "prod", {**stack_config("prod"), "shimmyPatches": ["graceful-shutdown", "sampler"]}
+    )
+    assert settings.build.shimmy.patches == ("sampler", "graceful-shutdown")
 
 
 @pytest.mark.parametrize(("overrides", "problem"), BAD, ids=[repr(o)[:60] for o, _ in BAD])

@@ -296,3 +296,26 @@ def test_arm64_keeps_the_build_scripts_own_cpu_baseline():
     builder_env = env(render_dockerfile(settings), "builder")
     assert "CFLAGS" not in builder_env
     assert "SOURCE_DATE_EPOCH" in builder_env
+
+
+def test_the_patches_apply_after_the_checksum_in_their_order_and_a_stale_one_stops_the_build():
+    text = render_dockerfile(cuda_settings())
+    runs = instructions(text, "builder", "RUN")
+    fetch = next(i for i, r in enumerate(runs) if "sha256sum -c" in r)
+    apply = next(i for i, r in enumerate(runs) if "git apply" in r)
+    assert fetch < apply < next(i for i, r in enumerate(runs) if "cargo install" in r)
+    patch = runs[apply]
+    files = "0001-sampler 0002-resident-model 0003-graceful-shutdown 0004-client-disconnect"
+    assert f"for patch in {files.replace(' ', '.patch ')}.patch; do" in patch
+    assert "no longer applies to shimmy ${SHIMMY_VERSION}: refresh it (docker/patches/README.md)" in patch
+    # The build argument and the files copied can never disagree, and the label records the set.
+    assert 'test "${SHIMMY_PATCHES}" = sampler,resident-model,graceful-shutdown,client-disconnect' in patch
+    assert labels(text)["io.shimmy-gpu.patches"] == "${SHIMMY_PATCHES:-none}"
+
+
+def test_only_the_patches_the_stack_names_are_copied_and_none_means_shimmy_as_published():
+    text = render_dockerfile(cuda_settings(shimmyPatches=["sampler"]))
+    (copy,) = [c for c in instructions(text, "builder", "COPY") if "patches/" in c]
+    assert copy.split() == ["patches/shimmy-1.9.0/0001-sampler.patch", "/tmp/patches/"]
+    pristine = render_dockerfile(cuda_settings(shimmyPatches=[]))
+    assert "git apply" not in pristine and "patches/" not in pristine.split("LABEL")[0]

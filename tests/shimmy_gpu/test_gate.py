@@ -1,13 +1,16 @@
-"""shimmy_gpu/gate.py: the limit's arithmetic, and the proxy against a stand-in shimmy.
+"""shimmy_gpu/gate.py: the proxy against a stand-in shimmy.
 
-The stand-in counts how many generation requests it serves at once; the gate must never let more
-than its limit through, must pass GET /health without a slot, must answer 503 once its queue is
-full, and must add its request defaults only where the client sent none. (The same gate ran on the
-GPU in front of the real shimmy: docs/gpu-results.md.)
+The stand-in counts how many generation requests it serves at once, and how many of them lost
+their connection before the answer; the gate must never let more than its limit through, must pass
+GET /health without a slot, must answer 503 once its queue is full, must add its request defaults
+only where the client sent none, must drain at SIGTERM, and must close shimmy's connection for a
+client that left only when told shimmy then stops. (The same gate ran on the GPU in front of the
+real shimmy: docs/gpu-results.md.)
 """
 
 import http.client
 import json
+import signal
 import socket
 import subprocess
 import sys
@@ -20,26 +23,11 @@ import pytest
 from shimmy_gpu import gate
 from tests.program import ROOT
 
-
-def test_limit_for_a_t4_and_phi3_mini():
-    # phi-3-mini Q4: 1998 MiB weights + 1536 MiB KV (32 layers x 3072 x 2 x 4096 x f16) + 300 compute
-    kv = gate.kv_cache_mib(n_layer=32, n_embd_k_gqa=3072, n_embd_v_gqa=3072)
-    assert kv == 1536
-    need = gate.request_memory_mib(1998, kv, 300)
-    assert gate.limit_for(15360, need, 1024) == 3
-
-
-def test_limit_is_at_least_one_and_rejects_nonsense():
-    assert gate.limit_for(15360, 40000) == 1
-    with pytest.raises(ValueError):
-        gate.limit_for(15360, 0)
-
-
 STAND_IN = textwrap.dedent(
     """\
-    import json, sys, threading, time
+    import json, select, socket, sys, threading, time
     from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-    lock, state = threading.Lock(), {"now": 0, "max": 0}
+    lock, state = threading.Lock(), {"now": 0, "max": 0, "abandoned": 0}
 
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
@@ -49,15 +37,22 @@ STAND_IN = textwrap.dedent(
             self.send_response(200); self.send_header("Content-Length", str(len(data))); self.end_headers()
             self.wfile.write(data)
         def do_GET(self):
-            self.reply({"status": "ok", "max": state["max"]})
+            self.reply({"status": "ok", "max": state["max"], "abandoned": state["abandoned"]})
+        def closed(self):  # the peer closed: readable, and nothing to read
+            readable, _, _ = select.select([self.connection], [], [], 0)
+            return bool(readable) and not self.connection.recv(1, socket.MSG_PEEK)
         def do_POST(self):
             got = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
             with lock:
                 state["now"] += 1; state["max"] = max(state["max"], state["now"])
-            time.sleep(got.get("hold", 0.3))
+            end, abandoned = time.monotonic() + got.get("hold", 0.3), False
+            while time.monotonic() < end and not abandoned:  # like a generation, token after token
+                time.sleep(0.02)
+                abandoned = self.closed()
             with lock:
-                state["now"] -= 1
-            self.reply({"response": "hello", "got": got})
+                state["now"] -= 1; state["abandoned"] += abandoned
+            if not abandoned:
+                self.reply({"response": "hello", "got": got})
 
     ThreadingHTTPServer(("127.0.0.1", int(sys.argv[1])), Handler).serve_forever()
     """
@@ -80,34 +75,30 @@ def wait_port(port):
     raise RuntimeError(f"nothing listens on {port}")
 
 
-@pytest.fixture
-def gated(tmp_path):
+def start_gate(tmp_path, *extra):
+    """The stand-in and a gate (limit 2, queue 3) in front of it; returns its port and both processes."""
     upstream, port = free_port(), free_port()
     script = tmp_path / "stand_in.py"
     script.write_text(STAND_IN)
-    processes = [subprocess.Popen([sys.executable, str(script), str(upstream)])]
-    processes.append(
-        subprocess.Popen(
-            [
-                sys.executable,
-                str(ROOT / "shimmy_gpu" / "gate.py"),
-                "--listen",
-                f"127.0.0.1:{port}",
-                "--upstream",
-                f"127.0.0.1:{upstream}",
-                "--limit",
-                "2",
-                "--queue",
-                "3",
-                "--queue-timeout",
-                "30",
-                "--request-default",
-                "top_p=1.0",
-            ]
-        )
-    )
+    stand_in = subprocess.Popen([sys.executable, str(script), str(upstream)])
+    proxy = subprocess.Popen(
+        [
+            sys.executable, str(ROOT / "shimmy_gpu" / "gate.py"),
+            "--listen", f"127.0.0.1:{port}", "--upstream", f"127.0.0.1:{upstream}",
+            "--limit", "2", "--queue", "3", "--queue-timeout", "30", "--request-default", "top_p=1.0",
+            *extra,
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )  # fmt: skip
     wait_port(upstream)
     wait_port(port)
+    return port, stand_in, proxy
+
+
+@pytest.fixture
+def gated(tmp_path):
+    port, *processes = start_gate(tmp_path)
     yield port
     for p in processes:
         p.terminate()
@@ -194,3 +185,110 @@ def test_a_malformed_or_huge_body_is_refused_before_shimmy_sees_it(gated, length
     assert raw_request(gated, head).split(b" ")[1] == status
     _, body = call(gated, "GET", "/gate")
     assert json.loads(body)["served"] == 0  # nothing reached the stand-in
+
+
+def in_background(fn, *args):
+    results = []
+    thread = threading.Thread(target=lambda: results.append(fn(*args)))
+    thread.start()
+    return thread, results
+
+
+def post_hold(port, hold):
+    try:
+        return call(port, "POST", "/api/generate", {"model": "m", "prompt": "p", "hold": hold})[0]
+    except (ConnectionError, http.client.HTTPException):
+        return "no answer"
+
+
+def counters(port):
+    return json.loads(call(port, "GET", "/gate")[1])
+
+
+def wait_for(condition, timeout=10):
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "condition not met in time"
+        time.sleep(0.05)
+
+
+def test_at_sigterm_requests_in_flight_finish_waiting_ones_get_503_and_the_gate_exits_0(tmp_path):
+    port, stand_in, proxy = start_gate(tmp_path, "--drain-timeout", "20")
+    try:
+        running = [in_background(post_hold, port, 2) for _ in range(2)]
+        wait_for(lambda: counters(port)["in_flight"] == 2)
+        waiting = in_background(call, port, "POST", "/api/generate", {"model": "m", "prompt": "p"})
+        wait_for(lambda: counters(port)["waiting"] == 1)
+        proxy.send_signal(signal.SIGTERM)
+        waiting[0].join()
+        assert waiting[1][0][0] == 503 and b"restarting" in waiting[1][0][1]
+        with pytest.raises(OSError):  # the listener is closed
+            socket.create_connection(("127.0.0.1", port), timeout=2)
+        for thread, _ in running:
+            thread.join()
+        assert [r for _, results in running for r in results] == [200, 200]
+        assert proxy.wait(timeout=10) == 0
+        assert "cut off" not in proxy.stdout.read()
+    finally:
+        for p in (stand_in, proxy):
+            p.kill()
+            p.wait()
+
+
+def test_at_sigterm_the_drain_ends_at_its_timeout(tmp_path):
+    port, stand_in, proxy = start_gate(tmp_path, "--drain-timeout", "1")
+    try:
+        long = in_background(post_hold, port, 30)
+        wait_for(lambda: counters(port)["in_flight"] == 1)
+        started = time.monotonic()
+        proxy.send_signal(signal.SIGTERM)
+        assert proxy.wait(timeout=10) == 0
+        assert time.monotonic() - started < 5
+        assert "1 cut off at the drain timeout" in proxy.stdout.read()
+        long[0].join()
+        assert long[1] == ["no answer"]
+    finally:
+        for p in (stand_in, proxy):
+            p.kill()
+            p.wait()
+
+
+def leave_mid_answer(port):
+    """A client that sends a long generation and goes away after half a second."""
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as conn:
+        body = json.dumps({"model": "m", "prompt": "p", "hold": 20}).encode()
+        conn.sendall(
+            b"POST /api/generate HTTP/1.1\r\nHost: x\r\nContent-Length: %d\r\n\r\n%s" % (len(body), body)
+        )
+        time.sleep(0.5)
+
+
+def abandoned(port):
+    return json.loads(call(port, "GET", "/health")[1])["abandoned"]
+
+
+def test_with_cancel_on_disconnect_a_client_that_leaves_frees_its_slot_and_shimmys_connection(tmp_path):
+    port, *processes = start_gate(tmp_path, "--cancel-on-disconnect")
+    try:
+        leave_mid_answer(port)
+        wait_for(lambda: abandoned(port) == 1)  # shimmy saw its connection close: it stops generating
+        wait_for(lambda: counters(port)["in_flight"] == 0)
+        assert counters(port)["client_gone"] == 1
+    finally:
+        for p in processes:
+            p.kill()
+            p.wait()
+
+
+def test_without_it_the_slot_is_held_until_shimmy_has_finished(tmp_path):
+    # shimmy as published keeps decoding for a client that left: the slot stays taken meanwhile.
+    port, *processes = start_gate(tmp_path)
+    try:
+        leave_mid_answer(port)
+        time.sleep(1)
+        assert counters(port)["in_flight"] == 1
+        assert abandoned(port) == 0
+    finally:
+        for p in processes:
+            p.kill()
+            p.wait()

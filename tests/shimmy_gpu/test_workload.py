@@ -45,7 +45,8 @@ def test_the_gate_listens_on_the_port_and_forwards_to_shimmy_with_the_stacks_lim
     gate = workload.gate_container(settings)
     assert gate["command"] == [
         "python3", "/gate/gate.py", "--listen", "0.0.0.0:8081", "--upstream", "127.0.0.1:8082",
-        "--limit", "2", "--queue", "5", "--queue-timeout", "60", "--request-default", "top_p=1.0",
+        "--limit", "2", "--queue", "5", "--queue-timeout", "60",
+        "--drain-timeout", "30", "--cancel-on-disconnect",
     ]  # fmt: skip
     assert gate["ports"] == [{"name": "http", "container_port": 8081, "protocol": "TCP"}]
     assert gate["security_context"] == workload.container_security_context()
@@ -55,16 +56,27 @@ def test_the_gate_listens_on_the_port_and_forwards_to_shimmy_with_the_stacks_lim
 @pytest.mark.parametrize(
     ("overrides", "limit"),
     [
-        ({}, 3),  # T4, phi-3-mini: (15360 - 512) // 3900 = 3, and cpuLimit 4 leaves 3 workers
-        ({"requestGpuMemoryMiB": 900}, 3),  # Gemma fits 16, but shimmy has 4 workers: 3 for requests
-        ({"requestGpuMemoryMiB": 900, "cpuLimit": "32"}, 16),
-        ({"gpuMemoryMiB": 81920, "cpuLimit": "16"}, 15),
-        ({"requestGpuMemoryMiB": 20000}, 1),
+        ({}, 7),  # T4, phi-3-mini resident: (15360 - 512 - 2300) // 1650
+        ({"modelMemoryMiB": 250, "contextMemoryMiB": 600}, 24),  # Gemma 3 270M
+        ({"gpuMemoryMiB": 81920}, 47),
+        ({"contextMemoryMiB": 20000}, 1),  # never below one
         ({"maxConcurrentRequests": 7}, 7),
+        # As published: a copy of the weights per request, and a tokio worker left for /health.
+        ({"shimmyPatches": []}, 3),
+        ({"shimmyPatches": [], "modelMemoryMiB": 250, "contextMemoryMiB": 600, "cpuLimit": "32"}, 17),
+        ({"shimmyPatches": [], "modelMemoryMiB": 250, "contextMemoryMiB": 600}, 3),
     ],
 )
-def test_the_derived_limit_is_what_the_gpu_holds_and_a_worker_left_for_health(overrides, limit):
+def test_the_derived_limit_is_what_the_device_holds(overrides, limit):
     assert settings_for(**overrides).gate.limit == limit
+
+
+def test_the_patched_shimmy_is_told_how_many_contexts_to_hold_and_how_long_to_drain():
+    env = {e["name"]: e["value"] for e in workload.shimmy_env(settings_for(maxConcurrentRequests=5))}
+    assert env["SHIMMY_MAX_PARALLEL"] == "5"
+    assert env["SHIMMY_SHUTDOWN_TIMEOUT"] == "30"
+    pristine = {e["name"] for e in workload.shimmy_env(settings_for(shimmyPatches=[]))}
+    assert not pristine & {"SHIMMY_MAX_PARALLEL", "SHIMMY_SHUTDOWN_TIMEOUT"}
 
 
 def test_cuda_profile_never_leaves_the_backend_to_auto():
@@ -91,12 +103,17 @@ def test_startup_probe_covers_the_model_load_window():
         assert probe["http_get"]["path"] == "/health"
 
 
-def test_readiness_takes_a_silent_pod_out_fast_and_liveness_tolerates_a_long_generation():
+def test_readiness_takes_a_silent_pod_out_fast_and_liveness_fits_what_shimmy_blocks():
     probes = workload.probes(settings_for())
     ready, live = probes["readiness_probe"], probes["liveness_probe"]
     assert ready["period_seconds"] * ready["failure_threshold"] <= 30
-    assert live["period_seconds"] * live["failure_threshold"] >= 300
-    assert live["timeout_seconds"] > ready["timeout_seconds"]
+    # Generations run off shimmy's async workers with the resident-model patch: /health answers
+    # during them, so a silent process is restarted within half a minute.
+    assert live["period_seconds"] * live["failure_threshold"] <= 30
+    # As published, a generation blocks a worker, and /health with it, for as long as it runs.
+    pristine = workload.probes(settings_for(shimmyPatches=[]))["liveness_probe"]
+    assert pristine["period_seconds"] * pristine["failure_threshold"] >= 300
+    assert pristine["timeout_seconds"] > ready["timeout_seconds"]
 
 
 def test_restricted_security_context():

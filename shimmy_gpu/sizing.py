@@ -1,0 +1,51 @@
+"""How many generations one shimmy pod runs at once, from the memory of the device it runs on.
+
+llama.cpp logs three buffers when shimmy loads a model: the weights (`model buffer size`), and per
+context the KV cache (`KV buffer size`) and the compute buffer (`compute buffer size`). With the
+resident-model patch the weights are loaded once and each generation holds one context; shimmy as
+published loads weights and a context for every request (docs/gpu-results.md measures both).
+"""
+
+from __future__ import annotations
+
+import math
+
+from shimmy_policy import facts
+
+# The CUDA context and cuBLAS workspace of the one shimmy process, measured at about 0.5 GiB.
+DEVICE_RESERVE_MIB = 512
+N_CTX = 4096  # shimmy 1.9.0's context per generation (its registry default)
+N_UBATCH = 512  # shimmy 1.9.0's micro-batch
+
+
+def kv_cache_mib(n_layer: int, n_embd_k_gqa: int, n_embd_v_gqa: int, n_ctx: int = N_CTX) -> float:
+    """llama.cpp's f16 KV cache of one context (models with a sliding window keep it full-size)."""
+    return n_layer * (n_embd_k_gqa + n_embd_v_gqa) * n_ctx * 2 / 2**20
+
+
+def compute_buffer_mib(n_vocab: int, n_ubatch: int = N_UBATCH) -> float:
+    """About the compute buffer of one context: its largest tensor is the logits of a full
+    micro-batch (n_vocab x n_ubatch floats), plus some 16 MiB of activations."""
+    return n_vocab * n_ubatch * 4 / 2**20 + 16
+
+
+def concurrent_generations(
+    memory_mib: float,
+    model_mib: float,
+    context_mib: float,
+    *,
+    resident: bool,
+    reserve_mib: float = DEVICE_RESERVE_MIB,
+) -> int:
+    """Generations that fit, at least 1 and at most what the patched shimmy accepts.
+
+    resident: the weights once, then one context per generation; otherwise every request holds a
+    copy of the weights and a context of its own.
+    """
+    if model_mib <= 0 or context_mib <= 0:
+        raise ValueError("model_mib and context_mib must be positive")
+    if resident:
+        fit = (memory_mib - reserve_mib - model_mib) / context_mib
+    else:
+        fit = (memory_mib - reserve_mib) / (model_mib + context_mib)
+    return max(1, min(facts.MAX_PARALLEL, math.floor(fit)))
