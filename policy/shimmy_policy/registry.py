@@ -19,6 +19,7 @@ from shimmy_policy.rules import (
     probes,
     rollout_strategy,
     security_context,
+    shimmy_patches,
     shimmy_service,
 )
 
@@ -29,6 +30,7 @@ RULES: tuple[ResourceRule | StackRule, ...] = (
     bind_address.RULE,
     model_flag.RULE,
     cuda_image.RULE,
+    shimmy_patches.RULE,
     image_digest.RULE,
     driver_capabilities.RULE,
     probes.RULE,

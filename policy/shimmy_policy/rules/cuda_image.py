@@ -10,6 +10,7 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
+from shimmy_policy.builds import shimmy_build
 from shimmy_policy.facts import (
     ARG_ACCELERATOR,
     ARG_CUDA_ARCHITECTURES,
@@ -19,15 +20,9 @@ from shimmy_policy.facts import (
     CUDA_RELEASES,
 )
 from shimmy_policy.model import ALLOW_CPU, MANDATORY, Finding, Resource, ResourceRule, Subject
-from shimmy_policy.props import get, is_unknown, mapping
-from shimmy_policy.recognition import RECOGNITION_SCHEMA, Recognition
+from shimmy_policy.recognition import RECOGNITION_SCHEMA
 
 NAME = "cuda-image"
-IMAGE_TYPES = {
-    # pulumi-docker v4+: imageName + build.args; docker-build: tags + buildArgs.
-    "docker:index/image:Image": (("imageName",), ("build", "args")),
-    "docker-build:index:Image": (("tags",), ("buildArgs",)),
-}
 ARCHITECTURE = re.compile(r"\d+[a-z]?(-real|-virtual)?|all|all-major")
 LOW, HIGH = (".".join(map(str, release)) for release in CUDA_RELEASES)  # "1.4.2", "1.9.0"
 
@@ -100,21 +95,12 @@ def _release(at: Subject, version: Any) -> list[Finding]:
 
 
 def check(resource: Resource, config: Mapping[str, Any]) -> list[Finding]:
-    if resource.type not in IMAGE_TYPES:
+    build = shimmy_build(resource, config, NAME)
+    if build is None:
         return []
-    names_path, args_path = IMAGE_TYPES[resource.type]
-    names = get(resource.props, *names_path)
-    names = [
-        n for n in (names if isinstance(names, list) else [names]) if isinstance(n, str) and not is_unknown(n)
-    ]
-    build_args = get(resource.props, *args_path)
-    shimmy_named = any(Recognition.from_config(config).shimmy_image(n) for n in names)
-    if not shimmy_named and not (isinstance(build_args, Mapping) and ARG_VERSION in build_args):
-        return []
-    at = Subject(NAME, f"Image {resource.name!r}" + (f" ({names[0]})" if names else ""))
-    if is_unknown(build_args) or any(is_unknown(v) for v in mapping(build_args).values()):
+    at, build_args = build.at, build.args
+    if build_args is None:
         return [at.pending("the build args")]
-    build_args = mapping(build_args)
     findings = []
     accelerator = build_args.get(ARG_ACCELERATOR)
     cpu_profile = accelerator == "cpu" and config["allowCpu"]

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from shimmy_policy import facts
+
 from tests.policy.corpus.case import DIGEST
 
 DEPLOYMENT = "kubernetes:apps/v1:Deployment"
@@ -100,6 +102,7 @@ def image_build(**args: str) -> dict[str, Any]:
     """A pulumi-docker Image's inputs as components/image.py passes them; build args overridden ("": none)."""
     build = {"ACCELERATOR": "cuda", "SHIMMY_VERSION": "1.9.0", "CARGO_FEATURES": "huggingface,llama-cuda"}
     build["CUDA_ARCHITECTURES"] = "75"
+    build["SHIMMY_PATCHES"] = ",".join(facts.PATCH_NAMES)
     build.update(args)
     return {
         "imageName": "registry.example.com/ml/shimmy:t",

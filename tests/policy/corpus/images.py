@@ -91,6 +91,7 @@ props:
       SHIMMY_VERSION: 1.9.0
       CARGO_FEATURES: huggingface,llama-cuda
       CUDA_ARCHITECTURES: "75;86"
+      SHIMMY_PATCHES: sampler,resident-model,graceful-shutdown,client-disconnect
 """,
     ),
 ]
