@@ -228,16 +228,16 @@ def run_llama_bench(binary: str, model: str, log_dir: Path) -> dict:
     }
 
 
-def run_shimmy(options, model: str, log_dir: Path) -> tuple[list[Measured], dict]:
+def run_shimmy(options, engine: str, binary: str, model: str, log_dir: Path) -> tuple[list[Measured], dict]:
     name = model_name(model)
     results, extra = [], {}
     for graphs in ("on", "off"):
         port = free_port()
-        command = shimmy_command(options.shimmy, f"127.0.0.1:{port}", "cuda", model)
+        command = shimmy_command(binary, f"127.0.0.1:{port}", "cuda", model)
         env = {"RUST_LOG": "info"}
         if graphs == "off":
             env["GGML_CUDA_DISABLE_GRAPHS"] = "1"
-        log = log_dir / f"{name}-shimmy-graphs-{graphs}.log"
+        log = log_dir / f"{name}-{engine}-graphs-{graphs}.log"
         with Server(command, log, env) as server:
             server.wait(port)
             shimmy_plain(port, name, 1, {}, options.timeout)  # CUDA init, page cache
@@ -252,7 +252,7 @@ def run_shimmy(options, model: str, log_dir: Path) -> tuple[list[Measured], dict
 
                 full = label == "defaults" and graphs == "on"
                 m = measure(
-                    f"shimmy, {label}" + (", CUDA graphs off" if graphs == "off" else ""),
+                    f"{engine}, {label}" + (", CUDA graphs off" if graphs == "off" else ""),
                     ask,
                     options.repeats,
                     options.decode_tokens if full else options.variant_tokens,
@@ -269,6 +269,14 @@ def run_shimmy(options, model: str, log_dir: Path) -> tuple[list[Measured], dict
             "post_deploy_check": proof_problems(proof) or "pass",
         }
     return results, extra
+
+
+def engines(specs: list[str]) -> list[tuple[str, str]]:
+    """`NAME=BIN` (or a bare BIN, named shimmy) for each --shimmy, in the order given."""
+    named = [spec.split("=", 1) if "=" in spec else ["shimmy", spec] for spec in specs]
+    if len({name for name, _ in named}) != len(named):
+        raise SystemExit("--shimmy: each build needs a name of its own (NAME=BIN)")
+    return [(name, binary) for name, binary in named]
 
 
 def run_llama_server(options, model: str, log_dir: Path) -> tuple[list[Measured], dict]:
@@ -326,7 +334,9 @@ def row(m: Measured, reference: float | None, limit: float | None) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--shimmy", required=True)
+    parser.add_argument(
+        "--shimmy", action="append", required=True, metavar="[NAME=]BIN", help="repeat: several shimmy builds"
+    )
     parser.add_argument("--llama-server", required=True)
     parser.add_argument("--llama-bench", required=True)
     parser.add_argument("--model", action="append", required=True)
@@ -352,7 +362,10 @@ def main(argv: list[str] | None = None) -> int:
         limit = bandwidth * 1e9 / per_token if bandwidth else None
         bench = run_llama_bench(options.llama_bench, model, log_dir)
         print(f"llama-bench {model_name(model)}: {bench}", flush=True)
-        shimmy, shimmy_extra = run_shimmy(options, model, log_dir)
+        shimmy, shimmy_extra = [], {}
+        for engine, binary in engines(options.shimmy):
+            measured, shimmy_extra[engine] = run_shimmy(options, engine, binary, model, log_dir)
+            shimmy += measured
         server, server_extra = run_llama_server(options, model, log_dir)
         reference = next(m.decode_tokens_per_s for m in server if m.label.endswith("values"))
         lines = [
@@ -379,12 +392,14 @@ def main(argv: list[str] | None = None) -> int:
                 f"| physical limit (bandwidth / bytes per token) | - | {limit:.0f} | {1000 / limit:.2f} "
                 "| - | - | 100% |"
             )
-        lines.append(
-            f"shimmy proof (graphs on): {shimmy_extra['graphs_on']['post_deploy_check']}; "
-            f"30-token answers: shimmy {shimmy[0].e2e_text[:80]!r} / llama-server {server[0].e2e_text[:80]!r}"
-        )
+        for engine, extra in shimmy_extra.items():
+            check = extra["graphs_on"]["post_deploy_check"]
+            answers = [m.e2e_text for m in shimmy if m.label.startswith(f"{engine}, ") and m.e2e_text]
+            answer = answers[0] if answers else ""
+            lines.append(f"{engine} proof (graphs on): {check}; 30-token answer {answer[:80]!r}")
+            failed |= check != "pass"
+        lines.append(f"llama-server 30-token answer {server[0].e2e_text[:80]!r}")
         print("\n".join(lines), flush=True)
-        failed |= shimmy_extra["graphs_on"]["post_deploy_check"] != "pass"
         summary["models"][model] = {
             "bytes_per_token": per_token,
             "physical_limit_tokens_per_s": limit,

@@ -9,7 +9,9 @@
 # small enough to travel to that machine.
 #
 # Usage: scripts/gpu/build-here.sh [BUNDLE_DIR]
-# Env: SHIMMY_VERSION (1.9.0), SHIMMY_CRATE_SHA256, CUDA_ARCHITECTURES ("75;90"), JOBS (2).
+# Env: SHIMMY_VERSION (1.9.0), SHIMMY_CRATE_SHA256, CUDA_ARCHITECTURES ("75;90"), JOBS (2),
+# SHIMMY_PATCHES (comma-separated names from docker/patches/shimmy-<version>/, applied in their
+# order after the checksum, as the Dockerfile applies them; empty: shimmy as published).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 bundle=$(realpath -m "${1:-.gpu-bundle}")
@@ -33,6 +35,14 @@ rm -rf "$src" "$capture" && mkdir -p "$src" "$capture"
 # The binding crate's build script must run again so that cmake-capture.sh sees its CMake call.
 rm -rf "$cache"/target/release/build/shimmy-llama-cpp-sys-2-*
 tar -xzf "$crate" -C "$src" --strip-components=1
+patches=$here/../../docker/patches/shimmy-$version
+for name in ${SHIMMY_PATCHES//,/ }; do
+    [[ $name =~ ^[a-z][a-z0-9-]{0,39}$ ]] || { echo "build-here: bad patch name $name" >&2; exit 1; }
+    file=$(find "$patches" -maxdepth 1 -name "[0-9][0-9][0-9][0-9]-$name.patch" | head -n 1)
+    [[ -n $file ]] || { echo "build-here: no patch $name in $patches" >&2; exit 1; }
+    git -C "$src" apply "$file" || { echo "build-here: $(basename "$file") no longer applies" >&2; exit 1; }
+    echo "applied $(basename "$file")"
+done
 
 # Empty stand-ins for the static CUDA libraries that build.rs names (cudart_static, cublas_static,
 # cublasLt_static, culibos): rustc insists on finding them; the real ones are linked on the device.
@@ -60,6 +70,6 @@ sys_src=$(sed -n 1p "$capture/cmake-configure.args")
 rm -rf "$bundle" && mkdir -p "$bundle"
 tar -C "$(dirname "$sys_src")" -cf - "$(basename "$sys_src")" | gzip -9 >"$bundle/llama-src.tar.gz"
 tar -C "$capture" -cf - . | gzip -9 >"$bundle/capture.tar.gz"
-printf 'SHIMMY_VERSION=%q\nCUDA_ARCHITECTURES=%q\nFAKE_CUDA=%q\nLLAMA_SRC=%q\n' \
-    "$version" "$archs" "$fake_cuda" "$sys_src" >"$bundle/bundle.env"
+printf 'SHIMMY_VERSION=%q\nSHIMMY_PATCHES=%q\nCUDA_ARCHITECTURES=%q\nFAKE_CUDA=%q\nLLAMA_SRC=%q\n' \
+    "$version" "${SHIMMY_PATCHES:-}" "$archs" "$fake_cuda" "$sys_src" >"$bundle/bundle.env"
 du -sh "$bundle"/*

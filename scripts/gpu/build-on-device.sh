@@ -12,6 +12,8 @@
 # ld.lld, GNU ld links instead of rustc's bundled rust-lld.
 #
 # Usage: scripts/gpu/build-on-device.sh BUNDLE_DIR WORK_DIR   (writes WORK_DIR/shimmy)
+# Env LLAMA_BUILT=DIR: the llama.cpp that an earlier run built from the same CMake capture (its
+# WORK_DIR/out), linked again instead of built again (a second shimmy build, patched or not).
 # Env PRUNED_CUDA_LIBS=DIR[:DIR...]: also link WORK_DIR/shimmy-<name of DIR> against the static cuBLAS and
 # cuBLASLt in each DIR (scripts/gpu/prune-cuda-libs.sh writes them; the link waits for DIR/.done),
 # everything else unchanged, and report both binaries' sizes and the GPU code they carry.
@@ -49,9 +51,16 @@ done <"$work/capture/cmake-configure.args"
 while IFS= read -r line; do export "${line?}"; done <"$work/capture/cmake-configure.env"
 export CMAKE_BUILD_PARALLEL_LEVEL=$jobs CUDA_PATH=$cuda PATH=$cuda/bin:$PATH
 unset CMAKE_GENERATOR
-mkdir -p "$prefix/build"
-(cd "$prefix/build" && cmake "${configure[@]}")
-cmake --build "$prefix/build" --target install --config Release --parallel "$jobs"
+if [[ -n ${LLAMA_BUILT:-} ]]; then
+    same() { sed -e "s#$(sed -n 's/^-DCMAKE_INSTALL_PREFIX=//p' "$1")#@OUT@#g" "$1"; }
+    cmp -s <(same "$work/capture/cmake-configure.args") <(same "$LLAMA_BUILT/../capture/cmake-configure.args") ||
+        { echo "build-on-device: $LLAMA_BUILT was configured differently" >&2; exit 1; }
+    prefix=$(realpath "$LLAMA_BUILT")
+else
+    mkdir -p "$prefix/build"
+    (cd "$prefix/build" && cmake "${configure[@]}")
+    cmake --build "$prefix/build" --target install --config Release --parallel "$jobs"
+fi
 
 # The final link, as rustc issued it, with the archives build.rs would have bundled.
 use_lld=$(command -v ld.lld >/dev/null && echo yes || echo no)
