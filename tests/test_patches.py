@@ -64,3 +64,10 @@ def test_each_patch_says_what_building_without_it_costs(name):
 def test_the_tests_a_header_names_exist(name):
     for path in re.findall(r"tests/[\w/]+\.py", header(name)["Tested"]):
         assert (ROOT / path).is_file(), path
+
+
+def test_the_readme_and_the_patch_docs_name_every_patch():
+    readme = (ROOT / "README.md").read_text()
+    docs = (ROOT / "docs" / "patches.md").read_text()
+    for name in facts.PATCH_NAMES:
+        assert f"`{name}`" in readme and f"| `{name}`" in docs, name
