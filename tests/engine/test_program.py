@@ -160,10 +160,11 @@ def test_a_cuda_architectures_change_rebuilds_the_image_and_rolls_the_deployment
         '+ ACCELERATOR : "cuda"',
         '+ CARGO_FEATURES : "huggingface,llama-cuda"',
         '+ CUDA_ARCHITECTURES: "75;86"',
+        '+ SHIMMY_PATCHES : "sampler,resident-model,graceful-shutdown,client-disconnect"',
         '+ SHIMMY_VERSION : "1.9.0"',
         '+ builderVersion: "BuilderBuildKit"',
         '+ context : "docker"',
-        changed[9],  # the context digest
+        changed[10],  # the context digest
         '+ dockerfile : "docker/build/prod.Dockerfile"',
         '+ platform : "linux/amd64"',
         '~ imageName: "127.0.0.1:5000/shimmy-engine-tests/shimmy:1.9.0-cuda12.4.1-sm75" => '
