@@ -11,7 +11,7 @@ from pathlib import PurePosixPath
 
 from shimmy_policy import facts
 
-from shimmy_gpu import values
+from shimmy_gpu import references, values
 from shimmy_gpu.reader import Reader
 from shimmy_gpu.settings import Settings
 
@@ -110,6 +110,14 @@ def _source(r: Reader, s: Settings) -> None:
 
 def _registry(r: Reader, s: Settings) -> None:
     image = s.image
+    name = f"{image.registry_server}/{image.repository}"
+    if len(name) > references.NAME_MAX:
+        r.fail(
+            "imageRepository",
+            image.repository,
+            f"with registryServer the image name is {len(name)} characters; the reference grammar allows "
+            f"at most {references.NAME_MAX}",
+        )
     if image.push and not image.registry_server:
         r.require("registryServer", "pushImage is true: the registry to push to")
     if image.username and not image.password:

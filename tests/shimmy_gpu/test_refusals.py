@@ -340,6 +340,33 @@ BAD = [
             f"it is not pinned by digest: a tag can move to another build; {PINNED}",
         ),
     ),
+    (
+        "prod",
+        {"imageRepository": "/".join(["a" * 60] * 4)},
+        invalid(
+            "imageRepository",
+            "/".join(["a" * 60] * 4),
+            "with registryServer the image name is 274 characters; the reference grammar allows at most 255",
+        ),
+    ),
+    (
+        "prod",
+        {"modelSource": "url", "modelUrl": "https://models.example.com:0/m.gguf"},
+        invalid(
+            "modelUrl",
+            "https://models.example.com:0/m.gguf",
+            "expected an https:// URL of the GGUF file, without user, password, query or fragment",
+        ),
+    ),
+    (
+        "prod",
+        {"shimmyGitUrl": "https://github.com:99999/x/y.git"},
+        invalid(
+            "shimmyGitUrl",
+            "https://github.com:99999/x/y.git",
+            "expected an https:// repository URL without user, query or fragment",
+        ),
+    ),
     # --- label, selector and toleration keys; Secret keys ------------------------------------------
     (
         "prod",
