@@ -31,12 +31,15 @@ class GpuInferenceService(pulumi.ComponentResource):
         child = pulumi.ResourceOptions(parent=self)
         labels = workload.app_labels(settings)
 
-        namespace = k8s.core.v1.Namespace(
-            name,
-            metadata={"name": settings.workload.namespace, "labels": {**labels, **workload.POD_SECURITY}},
-            opts=child,
-        )
-        ns = namespace.metadata.name
+        # An existing namespace (createNamespace false) is used by name: the stack neither declares
+        # nor labels it, so a destroy leaves it, and its Pod Security level is its owner's.
+        ns: pulumi.Input[str] = settings.workload.namespace
+        if settings.workload.create_namespace:
+            ns = k8s.core.v1.Namespace(
+                name,
+                metadata={"name": settings.workload.namespace, "labels": {**labels, **workload.POD_SECURITY}},
+                opts=child,
+            ).metadata.name
 
         claim_name: pulumi.Input[str] = settings.model.existing_claim
         if settings.model.source != "pvc":
@@ -114,7 +117,7 @@ class GpuInferenceService(pulumi.ComponentResource):
                 opts=child,
             )
 
-        self.namespace = ns
+        self.namespace = pulumi.Output.from_input(ns)
         self.deployment_name = deployment.metadata.name
         self.service_name = service.metadata.name
         self.url = pulumi.Output.concat(

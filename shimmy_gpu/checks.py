@@ -11,7 +11,7 @@ from pathlib import PurePosixPath
 
 from shimmy_policy import facts
 
-from shimmy_gpu import values
+from shimmy_gpu import references, values
 from shimmy_gpu.reader import Reader
 from shimmy_gpu.settings import Settings
 
@@ -20,6 +20,8 @@ SYSTEM_FOLDERS = frozenset(
     {"bin", "boot", "dev", "etc", "lib", "lib32", "lib64", "libx32", "proc", "root", "run", "sbin", "sys",
      "tmp", "usr", "var", "opt", "home", "srv", "mnt", "media"}
 )  # fmt: skip
+# Kubernetes' own namespaces: a stack never deploys there, let alone owns one.
+SYSTEM_NAMESPACES = ("kube-system", "kube-public", "kube-node-lease")
 _BINARY = {"Ki": 2**10, "Mi": 2**20, "Gi": 2**30, "Ti": 2**40}
 _DECIMAL = {"k": 10**3, "M": 10**6, "G": 10**9, "T": 10**12}
 
@@ -108,6 +110,14 @@ def _source(r: Reader, s: Settings) -> None:
 
 def _registry(r: Reader, s: Settings) -> None:
     image = s.image
+    name = f"{image.registry_server}/{image.repository}"
+    if len(name) > references.NAME_MAX:
+        r.fail(
+            "imageRepository",
+            image.repository,
+            f"with registryServer the image name is {len(name)} characters; the reference grammar allows "
+            f"at most {references.NAME_MAX}",
+        )
     if image.push and not image.registry_server:
         r.require("registryServer", "pushImage is true: the registry to push to")
     if image.username and not image.password:
@@ -123,6 +133,7 @@ def _registry(r: Reader, s: Settings) -> None:
 
 def _workload(r: Reader, s: Settings) -> None:
     w = s.workload
+    _namespace(r, w.namespace, w.create_namespace)
     if quantity(w.cpu_request) > quantity(w.cpu_limit):
         r.fail("cpuRequest", w.cpu_request, f"more than cpuLimit {w.cpu_limit}; a request must fit its limit")
     if quantity(w.memory_request) > quantity(w.memory_limit):
@@ -146,6 +157,29 @@ def _workload(r: Reader, s: Settings) -> None:
             r.fail(f"tolerations[{i}].key", "", "operator Equal needs a key")
     if s.gate.enabled and w.port == 65535:
         r.fail("port", w.port, "the request gate puts shimmy on the next port: at most 65534")
+
+
+def _namespace(r: Reader, namespace: str, owned: bool) -> None:
+    if namespace in SYSTEM_NAMESPACES:
+        r.fail(
+            "namespace",
+            namespace,
+            "a system namespace of Kubernetes holds the cluster's own objects; name one of the stack's "
+            "own such as shimmy",
+        )
+    elif owned and namespace.startswith("kube-"):
+        r.fail(
+            "namespace",
+            namespace,
+            "the kube- prefix is reserved for Kubernetes' system namespaces; name another such as shimmy",
+        )
+    elif owned and namespace == "default":
+        r.fail(
+            "namespace",
+            namespace,
+            "the stack would own the default namespace (label it, delete it on destroy): set "
+            "createNamespace false to deploy into it without owning it, or name another such as shimmy",
+        )
 
 
 def _model(r: Reader, s: Settings) -> None:

@@ -13,7 +13,7 @@ from typing import Any
 
 from shimmy_policy import facts
 
-from shimmy_gpu import checks, sizing, values
+from shimmy_gpu import bounds, checks, images, sizing, values
 from shimmy_gpu.reader import ConfigError, Reader, as_int
 from shimmy_gpu.settings import (
     BuildSettings,
@@ -53,15 +53,16 @@ RELATIVE_FOLDER = values.Allowed(
 def parse_settings(stack: str, raw: Mapping[str, Any]) -> Settings:
     """Validate the raw config of `stack` into `Settings`; raise ConfigError listing every problem."""
     r = Reader(raw)
-    build = _build(r)
+    local = r.boolean("localRegistry")
+    build = _build(r, local)
     workload = _workload(r)
-    python_image = _image_ref(r, "pythonImage")
+    python_image = images.image(r, "pythonImage", local_registry=local)
     settings = Settings(
         stack=stack,
         build=build,
         image=_image(r, build),
         workload=workload,
-        model=_model(r),
+        model=_model(r, local),
         service=ServiceSettings(
             type=r.text("serviceType", choices=SERVICE_TYPES),
             port=r.integer("servicePort", 1, 65535),
@@ -91,23 +92,22 @@ def parse_settings(stack: str, raw: Mapping[str, Any]) -> Settings:
     return settings
 
 
-# Request fields the gate may set where a client sends none (shimmy's /api/generate reads them).
-REQUEST_DEFAULT_FIELDS = ("max_tokens", "temperature", "top_k", "top_p")
-
-
 def _gate(r: Reader, build: BuildSettings, workload: WorkloadSettings, image: str) -> GateSettings:
+    enabled = r.boolean("requestGate")
     limit = r.integer("maxConcurrentRequests", 0, facts.MAX_PARALLEL)
     gpu_memory = r.integer("gpuMemoryMiB", 1024, 1048576) * workload.gpu_count
     model_memory = r.integer("modelMemoryMiB", 16, 1048576)
     context_memory = r.integer("contextMemoryMiB", 16, 1048576)
     if limit == 0 and workload.cpu_limit and workload.memory_limit:
         limit = derived_limit(build, workload, gpu_memory, model_memory, context_memory)
+    if workload.cpu_request and workload.cpu_limit and workload.memory_request and workload.memory_limit:
+        bounds.resources(r, build, workload, limit, model_memory, context_memory, gpu_memory)
     return GateSettings(
-        enabled=r.boolean("requestGate"),
+        enabled=enabled,
         limit=limit,
         queue=r.integer("requestQueue", 0, 1024),
         queue_timeout_seconds=r.integer("requestQueueTimeoutSeconds", 1, 3600),
-        request_defaults=r.numbers("requestDefaults", REQUEST_DEFAULT_FIELDS, 'a map such as {"top_p": 1.0}'),
+        request_defaults=r.fields("requestDefaults", bounds.REQUEST_DEFAULTS, 'a map such as {"top_p": 1.0}'),
         image=image,
     )
 
@@ -129,11 +129,7 @@ def derived_limit(
     return limit
 
 
-def _image_ref(r: Reader, key: str) -> str:
-    return r.text(key, values.IMAGE)
-
-
-def _build(r: Reader) -> BuildSettings:
+def _build(r: Reader, local: bool) -> BuildSettings:
     version = r.text("shimmyVersion", values.VERSION)
     source = r.text("shimmySource", choices=SHIMMY_SOURCES)
     crate_sha256 = r.text("shimmyCrateSha256", values.SHA256, optional=True)
@@ -153,9 +149,9 @@ def _build(r: Reader) -> BuildSettings:
         cuda_architectures=r.text_list(
             "cudaArchitectures", values.CUDA_ARCHITECTURE, 'a list such as ["75"] (T4) or ["75", "90"]'
         ),
-        builder_image=_image_ref(r, "builderImage"),
-        rust_image=_image_ref(r, "rustImage"),
-        runtime_image=_image_ref(r, "runtimeImage"),
+        builder_image=images.image(r, "builderImage", local_registry=local),
+        rust_image=images.image(r, "rustImage", local_registry=local),
+        runtime_image=images.image(r, "runtimeImage", local_registry=local),
         build_jobs=r.integer("buildJobs", 0, 256),
         platform=r.text("platform", choices=PLATFORMS),
     )
@@ -180,7 +176,7 @@ def _patches(r: Reader) -> tuple[str, ...]:
 
 def _image(r: Reader, build: BuildSettings) -> ImageSettings:
     return ImageSettings(
-        registry_server=r.text("registryServer", values.REGISTRY, optional=True),
+        registry_server=images.registry(r, "registryServer"),
         repository=r.text("imageRepository", values.REPOSITORY),
         tag=r.text("imageTag", values.TAG, optional=True) or default_image_tag(build),
         username=r.text("registryUsername", values.USERNAME, optional=True),
@@ -200,6 +196,7 @@ def default_image_tag(build: BuildSettings) -> str:
 def _workload(r: Reader) -> WorkloadSettings:
     return WorkloadSettings(
         namespace=r.text("namespace", values.DNS_LABEL),
+        create_namespace=r.boolean("createNamespace"),
         replicas=r.integer("replicas", 1, 100),
         # Unprivileged: the container drops every capability, NET_BIND_SERVICE too.
         port=r.integer("port", 1024, 65535),
@@ -249,7 +246,7 @@ def _toleration(r: Reader, where: str, item: Mapping[str, Any]) -> Toleration | 
     return Toleration(key, operator, value, effect, as_int(seconds) if seconds is not None else None)
 
 
-def _model(r: Reader) -> ModelSettings:
+def _model(r: Reader, local: bool) -> ModelSettings:
     return ModelSettings(
         source=r.text("modelSource", choices=MODEL_SOURCES),
         url=r.text("modelUrl", values.MODEL_URL, optional=True),
@@ -261,7 +258,7 @@ def _model(r: Reader) -> ModelSettings:
         storage_size=r.text("modelStorageSize", values.MEMORY),
         storage_class=r.text("modelStorageClass", values.DNS_SUBDOMAIN, optional=True),
         existing_claim=r.text("modelExistingClaim", values.DNS_SUBDOMAIN, optional=True),
-        fetcher_image=_image_ref(r, "modelFetcherImage"),
+        fetcher_image=images.image(r, "modelFetcherImage", local_registry=local),
         auth_secret=r.text("modelAuthSecret", values.DNS_SUBDOMAIN, optional=True),
-        auth_secret_key=r.text("modelAuthSecretKey", values.QUALIFIED_NAME),
+        auth_secret_key=r.text("modelAuthSecretKey", values.DATA_KEY),
     )

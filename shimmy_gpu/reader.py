@@ -167,16 +167,20 @@ class Reader:
                 pairs.append((str(name), value))
         return tuple(sorted(pairs))
 
-    def numbers(self, key: str, names: tuple[str, ...], what: str) -> tuple[tuple[str, float], ...]:
-        """A map from some of `names` to finite numbers; sorted."""
+    def fields(
+        self, key: str, fields: Mapping[str, Callable[[Any], str | None]], what: str
+    ) -> tuple[tuple[str, Any], ...]:
+        """A map from some of `fields` to values, each checked by its field's function (which returns
+        what is wrong, or None); other names are refused. Sorted."""
         mapping = self._structured(key, dict, what)
         pairs = []
         for name, value in mapping.items():
             where = f"{key}[{name!r}]"
-            if name not in names:
-                self.fail(where, name, "the key must be one of " + ", ".join(names))
-            elif isinstance(value, bool) or not isinstance(value, int | float) or abs(value) > 1e6:
-                self.fail(where, value, "expected a number")
+            check = fields.get(name)
+            if check is None:
+                self.fail(where, name, "the key must be one of " + ", ".join(fields))
+            elif problem := check(value):
+                self.fail(where, value, problem)
             else:
                 pairs.append((str(name), value))
         return tuple(sorted(pairs))

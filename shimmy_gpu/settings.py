@@ -59,6 +59,7 @@ class Toleration:
 @dataclass(frozen=True)
 class WorkloadSettings:
     namespace: str
+    create_namespace: bool  # false: the namespace exists already and the stack does not own it
     replicas: int
     port: int
     gpu_resource: str

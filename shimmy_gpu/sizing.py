@@ -49,3 +49,17 @@ def concurrent_generations(
     else:
         fit = (memory_mib - reserve_mib) / (model_mib + context_mib)
     return max(1, min(facts.MAX_PARALLEL, math.floor(fit)))
+
+
+def memory_mib(
+    generations: int,
+    model_mib: float,
+    context_mib: float,
+    *,
+    resident: bool,
+    reserve_mib: float = DEVICE_RESERVE_MIB,
+) -> float:
+    """The memory `generations` at once need: the inverse of concurrent_generations."""
+    if resident:
+        return reserve_mib + model_mib + generations * context_mib
+    return reserve_mib + generations * (model_mib + context_mib)

@@ -10,6 +10,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from shimmy_gpu import references
+
 
 @dataclass(frozen=True)
 class Allowed:
@@ -24,15 +26,9 @@ def _allowed(pattern: str, describes: str) -> Allowed:
     return Allowed(re.compile(pattern), describes)
 
 
-_LABEL = r"[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?"
-_HOST = rf"{_LABEL}(\.{_LABEL})*(:[0-9]{{1,5}})?"
-_PATH_PART = r"[a-z0-9]+([._-][a-z0-9]+)*"
-_DIGEST = r"sha256:[0-9a-f]{64}"
-_TAG = r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}"
-# registry host (with a dot or port, or localhost) / path ... as Docker parses references.
-_REPOSITORY = rf"(({_LABEL}(\.{_LABEL})+|localhost)(:[0-9]{{1,5}})?/)?{_PATH_PART}(/{_PATH_PART})*"
-_LOOPBACK = r"(127\.0\.0\.1|localhost|\[::1\])(:[0-9]{1,5})?"
-
+# The image-reference grammar's pieces (references.py) are the one home of DNS names and ports.
+_LABEL = references.LABEL
+_HOST = references.HOST_PORT
 VERSION = _allowed(
     r"(0|[1-9][0-9]{0,3})\.(0|[1-9][0-9]{0,3})\.(0|[1-9][0-9]{0,3})", "a release such as 1.9.0"
 )
@@ -51,23 +47,25 @@ CUDA_ARCHITECTURE = _allowed(
 )
 FEATURE = _allowed(r"[a-z][a-z0-9-]{0,39}", "a cargo feature name")
 PATCH_NAME = _allowed(r"[a-z][a-z0-9-]{0,39}", "a patch name such as resident-model")
-# What the program builds from or runs: pinned by digest, or by tag from a registry on the loopback
-# interface (images this machine built itself, as the local stack's base images).
-IMAGE = _allowed(
-    rf"{_REPOSITORY}(:{_TAG})?@{_DIGEST}|{_LOOPBACK}/{_PATH_PART}(/{_PATH_PART})*:{_TAG}",
-    "an image pinned by digest, e.g. debian:bookworm-slim@sha256:<64 hex> (by tag only from 127.0.0.1)",
-)
-REGISTRY = _allowed(rf"{_HOST}|{_LOOPBACK}", "a registry host[:port] such as registry.example.com")
-REPOSITORY = _allowed(rf"{_PATH_PART}(/{_PATH_PART})*", "lower-case path components such as team/shimmy")
-TAG = _allowed(_TAG, "a Docker tag (letters, digits, _ . -)")
+REPOSITORY = _allowed(references.PATH, "lower-case path components such as team/shimmy")
+TAG = _allowed(references.TAG, "a Docker tag (letters, digits, _ . -)")
 USERNAME = _allowed(
     r"[A-Za-z0-9][A-Za-z0-9._@+-]{0,127}", "a registry user name (letters, digits, . _ @ + -)"
 )
 DNS_LABEL = _allowed(_LABEL, "a DNS label: lower-case letters, digits and -, at most 63")
-DNS_SUBDOMAIN = _allowed(rf"{_LABEL}(\.{_LABEL})*", "a DNS subdomain name such as models or fast.ssd")
+DNS_SUBDOMAIN = _allowed(
+    references.DNS_NAME, "a DNS subdomain name such as models or fast.ssd (at most 253 characters)"
+)
+# Label, selector and toleration keys: an optional DNS subdomain prefix and a name of at most 63.
 QUALIFIED_NAME = _allowed(
-    rf"({_LABEL}(\.{_LABEL})*/)?[A-Za-z0-9]([-A-Za-z0-9_.]{{0,61}}[A-Za-z0-9])?",
-    "a label key such as nvidia.com/gpu.product",
+    rf"({references.DNS_NAME}/)?[A-Za-z0-9]([-A-Za-z0-9_.]{{0,61}}[A-Za-z0-9])?",
+    "a label key such as nvidia.com/gpu.product: [DNS subdomain of at most 253 characters/]name, the name "
+    "at most 63 letters, digits, - _ . that start and end with a letter or digit",
+)
+# A key of a Secret's or ConfigMap's data: no /, and never . or .. (they name folders once mounted).
+DATA_KEY = _allowed(
+    r"(?!\.\.?$)[-._a-zA-Z0-9]{1,253}",
+    "a Secret key: letters, digits, - _ . (no /), at most 253, not . or ..",
 )
 LABEL_VALUE = _allowed(
     r"([A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)?", "a label value (at most 63 characters)"

@@ -139,6 +139,12 @@ ARG_FEATURES = "CARGO_FEATURES"
 ARG_CUDA_ARCHITECTURES = "CUDA_ARCHITECTURES"
 ARG_PATCHES = "SHIMMY_PATCHES"  # comma-separated names of the patches applied; empty: as published
 
+# --- hosts ---------------------------------------------------------------------------------------
+
+# The loopback interface as an address or a registry host is written: a bind there is unreachable
+# from a Service, and a registry there is whatever the machine that pulls runs on 127.0.0.1.
+LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "[::1]")
+
 # --- NVIDIA on Kubernetes ------------------------------------------------------------------------
 
 GPU_RESOURCE = "nvidia.com/gpu"

@@ -5,11 +5,12 @@ from __future__ import annotations
 from collections.abc import Collection, Iterable, Mapping
 from typing import Any
 
+from shimmy_policy import facts
 from shimmy_policy.cmdline import Invocation
 from shimmy_policy.props import get, is_unknown, items, whole_count
 
 WILDCARD_HOSTS = frozenset({"0.0.0.0", "[::]"})
-LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "[::1]"})
+LOOPBACK_HOSTS = frozenset(facts.LOOPBACK_HOSTS)
 
 
 def env_names(container: Mapping[str, Any]) -> set[str]:

@@ -182,3 +182,10 @@ def test_without_the_gate_there_is_no_gate_container_or_script():
     assert program.of_type("kubernetes:core/v1:ConfigMap") == []
     pod = program.one(DEPLOYMENT).props["spec"]["template"]["spec"]
     assert [c["name"] for c in pod["containers"]] == ["shimmy"]
+
+
+def test_previews_against_a_reachable_cluster_are_the_api_servers_dry_run(program):
+    # pulumi-kubernetes previews a create as a server-side dry-run apply only in SSA mode; the
+    # program sets it rather than trusting PULUMI_K8S_ENABLE_SERVER_SIDE_APPLY (README, "Previews").
+    (provider,) = program.of_type("pulumi:providers:kubernetes")
+    assert provider.props["enableServerSideApply"] == "true"

@@ -73,6 +73,7 @@ def on_this_machine(stack: str, **overrides: Any) -> dict[str, Any]:
     config = {
         **stack_file(stack),
         "registryServer": local["registryServer"],
+        "localRegistry": True,  # the registry and base images are this machine's, by tag
         "builderImage": local["builderImage"],
         "runtimeImage": local["runtimeImage"],
         "rustImage": stub_rust_image(),

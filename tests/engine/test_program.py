@@ -3,7 +3,8 @@ plugins and the policy pack, in a copy of the work tree with its own file backen
 
 - dev and prod point at a registry and clusters that do not exist here: their previews still run
   (the kubernetes provider diffs inputs against state when it cannot reach a cluster; pulumi-docker
-  builds nothing on preview), and they pass the pack.
+  builds nothing on preview), and they pass the pack. They do need a Docker daemon, which
+  pulumi-docker pings when it is configured: without one the preview fails.
 - local really builds the cpu image with BuildKit on the project's Docker engine, pushes it to
   127.0.0.1:5000 and renders the manifests; the tests then change config and read the diffs.
 """
@@ -55,6 +56,19 @@ def test_preview_of_every_stack_passes_the_policy_pack(previews, stack):
     # The Stack, ShimmyImage and GpuInferenceService, the kubernetes provider, the Image, and the
     # Namespace, model claim, gate ConfigMap, Service, NetworkPolicy and Deployment.
     assert "+ 11 to create" in result.stdout
+
+
+def test_a_preview_without_a_docker_daemon_fails_at_the_docker_provider(previews):
+    # pulumi-docker 5.1.0 pings the daemon in its provider's Configure, even for a preview that
+    # builds nothing (README, "Previews"); the kubernetes side and the pack never run.
+    no_daemon = Workspace(previews.dir, {**previews.env, "DOCKER_HOST": "unix:///nonexistent/docker.sock"})
+    result = no_daemon.pulumi("preview", "--stack", "dev", *policy_args("dev"), check=False)
+    assert result.returncode == 1
+    assert (
+        "error: docker native provider returned an unexpected error from Configure: "
+        "failed to connect to any docker daemon" in result.stdout
+    )
+    assert "kubernetes:apps/v1:Deployment shimmy create" not in result.stdout
 
 
 def test_the_cpu_profile_on_a_gpu_stack_is_refused_naming_policy_and_deployment(previews):

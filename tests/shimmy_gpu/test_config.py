@@ -52,11 +52,13 @@ def invalid(key: str, value: object, allowed: str) -> str:
 
 
 DNS = "expected a DNS label: lower-case letters, digits and -, at most 63"
-IMAGE = "expected an image pinned by digest, e.g. debian:bookworm-slim@sha256:<64 hex> (by tag only from 127.0.0.1)"
+IMAGE = "expected an image pinned by digest, e.g. debian:bookworm-slim@sha256:<64 hex> (by tag only from a loopback registry, with localRegistry true)"
 MODEL_FILE = "expected a GGUF file name such as phi-3-mini-q4.gguf"
 MODEL_URL = "expected an https:// URL of the GGUF file, without user, password, query or fragment"
 GIT_URL = "expected an https:// repository URL without user, query or fragment"
 LABEL_VALUE = "expected a label value (at most 63 characters)"
+LABEL_KEY = "expected a label key such as nvidia.com/gpu.product: [DNS subdomain of at most 253 characters/]name, the name at most 63 letters, digits, - _ . that start and end with a letter or digit"
+UNPINNED = "it is not pinned by digest: a tag can move to another build"
 URL = {"modelSource": "url"}
 
 # (overrides on prod, the exact problem). Types, empties, newlines, unicode, huge values, traversal,
@@ -173,7 +175,9 @@ BAD = [
     (
         {"runtimeClassName": "nvidia && id"},
         invalid(
-            "runtimeClassName", "nvidia && id", "expected a DNS subdomain name such as models or fast.ssd"
+            "runtimeClassName",
+            "nvidia && id",
+            "expected a DNS subdomain name such as models or fast.ssd (at most 253 characters)",
         ),
     ),
     (
@@ -220,25 +224,29 @@ BAD = [
         invalid(
             "registryServer",
             "user:pw@registry.example.com",
-            "expected a registry host[:port] such as registry.example.com",
+            "a registry is host[:port] alone, without scheme, user or path; expected a registry host[:port] such as registry.example.com",
         ),
     ),
     # images not pinned by digest
     (
         {"builderImage": "nvidia/cuda:12.4.1-devel-ubuntu22.04"},
-        invalid("builderImage", "nvidia/cuda:12.4.1-devel-ubuntu22.04", IMAGE),
+        invalid("builderImage", "nvidia/cuda:12.4.1-devel-ubuntu22.04", f"{UNPINNED}; {IMAGE}"),
     ),
     (
         {"runtimeImage": "debian:bookworm-slim@sha256:abc"},
-        invalid("runtimeImage", "debian:bookworm-slim@sha256:abc", IMAGE),
+        invalid(
+            "runtimeImage",
+            "debian:bookworm-slim@sha256:abc",
+            f"the digest 'sha256:abc' is not sha256: and 64 lower-case hex digits; {IMAGE}",
+        ),
     ),
     (
         {"modelFetcherImage": "curlimages/curl:latest"},
-        invalid("modelFetcherImage", "curlimages/curl:latest", IMAGE),
+        invalid("modelFetcherImage", "curlimages/curl:latest", f"{UNPINNED}; {IMAGE}"),
     ),
     (
         {"rustImage": "registry.example.com:5000/rust:1.88"},
-        invalid("rustImage", "registry.example.com:5000/rust:1.88", IMAGE),
+        invalid("rustImage", "registry.example.com:5000/rust:1.88", f"{UNPINNED}; {IMAGE}"),
     ),
     # choices
     (
@@ -266,7 +274,7 @@ BAD = [
     ),
     (
         {"tolerations": [{"key": 5}]},
-        invalid("tolerations[0].key", 5, "expected a label key such as nvidia.com/gpu.product"),
+        invalid("tolerations[0].key", 5, LABEL_KEY),
     ),
     (
         {"tolerations": [{"key": "a", "nope": 1}]},
@@ -286,7 +294,7 @@ BAD = [
     ),
     (
         {"requestDefaults": {"top_p": "high"}},
-        invalid("requestDefaults['top_p']", "high", "expected a number"),
+        invalid("requestDefaults['top_p']", "high", "expected a number above 0 and at most 1 (1: off)"),
     ),
     (
         {"clientCidrs": ["10.0.0.0/33"]},

@@ -278,6 +278,7 @@ def test_cpu_profile_has_the_same_shape_without_cuda():
 
 def test_base_image_overrides_reach_every_stage():
     settings = cpu_settings(
+        localRegistry=True,
         builderImage="127.0.0.1:5000/base/builder:bookworm",
         rustImage="127.0.0.1:5000/base/rust:1.95.0",
         runtimeImage="127.0.0.1:5000/base/runtime:bookworm",

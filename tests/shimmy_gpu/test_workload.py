@@ -59,7 +59,7 @@ def test_the_gate_listens_on_the_port_and_forwards_to_shimmy_with_the_stacks_lim
         ({}, 7),  # T4, phi-3-mini resident: (15360 - 512 - 2300) // 1650
         ({"modelMemoryMiB": 250, "contextMemoryMiB": 600}, 24),  # Gemma 3 270M
         ({"gpuMemoryMiB": 81920}, 47),
-        ({"contextMemoryMiB": 20000}, 1),  # never below one
+        ({"contextMemoryMiB": 12000}, 1),  # one fits (none fitting is refused: test_refusals.py)
         ({"maxConcurrentRequests": 7}, 7),
         # As published: a copy of the weights per request, and a tokio worker left for /health.
         ({"shimmyPatches": []}, 3),
