@@ -3,14 +3,19 @@ SHELL := /bin/bash
 VENV := .venv
 PY := $(VENV)/bin/python
 
-.PHONY: setup up test lint lint-workflows unit docker engine e2e image
+.PHONY: setup up down test lint lint-workflows unit docker engine e2e image
 
 # The pinned Pulumi CLI, its plugins and the virtualenv (scripts/setup.sh).
 setup:
 	bash scripts/setup.sh
 
+# The local stack on the local cluster's real node, ending with the model's answer through the Service.
 up: setup
 	bash scripts/up.sh
+
+# Destroy the local stack and stop the cluster (nothing of it is left running).
+down: setup
+	bash scripts/down.sh
 
 lint: setup lint-workflows
 	$(VENV)/bin/ruff check .

@@ -273,6 +273,11 @@ node_start_all() {
         --hostname-override "$NODE_NAME" --node-ip "$NODE_IP" \
         --node-labels "shimmy-gpu/node=real"
     wait_until "node $NODE_NAME Ready" 120 node_ready || die "the real node did not become Ready (logs in $NODE/logs)"
+    # One nvidia.com/gpu with no device behind it (an extended resource kubelet keeps until it
+    # restarts), so that prod's pod shape, GPU limit included, schedules here unchanged; the local
+    # stack's shimmy runs --gpu-backend cpu.
+    k patch node "$NODE_NAME" --subresource=status --type=merge \
+        -p '{"status": {"capacity": {"nvidia.com/gpu": "1"}}}' >/dev/null
     # Both look their node up by name: only once kubelet has registered it.
     node_start kube-proxy --config "$NODE/kube-proxy.yaml"
     # NetworkPolicy only: the bridge routes pods, kube-proxy serves Services.
