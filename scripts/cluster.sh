@@ -18,7 +18,7 @@
 #   - kubectl matching the server: $SHIMMY_GPU_CACHE/k8s/<versions>/bin/kubectl (`env` puts it first).
 #   - nodes `kwok-t4-0` (labels nvidia.com/gpu.product=Tesla-T4, gpu.present, gpu.count=1,
 #     gpu.memory=15360; capacity nvidia.com/gpu: 1; taint nvidia.com/gpu=present:NoSchedule) and
-#     `kwok-cpu-0` (no GPU, no taint); RuntimeClass `nvidia`; default StorageClass `local-t4`
+#     `kwok-cpu-0` (no GPU; taint shimmy-gpu/simulated=true:NoSchedule); RuntimeClass `nvidia`; default StorageClass `local-t4`
 #     (WaitForFirstConsumer, no provisioner) with four 50Gi ReadWriteOnce volumes on kwok-t4-0.
 #     All in scripts/cluster/objects.yaml.
 #   - every listener on 127.0.0.1 only; `up` returns once the API answers /readyz, the controller
