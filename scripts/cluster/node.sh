@@ -126,7 +126,8 @@ EOF
 write_cni_config() {
     mkdir -p "$NODE/cni/net.d" "$NODE/cni/ipam"
     # No masquerade and no route out: Docker's FORWARD DROP keeps pods off the machine's network,
-    # and DOCKER_USER_RULES admit only traffic that stays on the bridge.
+    # and DOCKER_USER_RULES admit only traffic that stays on the bridge. The one route is to the
+    # Service addresses, through the bridge, where kube-proxy turns them into pod addresses.
     cat >"$NODE/cni/net.d/10-shimmy.conflist" <<EOF
 {
   "cniVersion": "1.0.0",
@@ -141,7 +142,8 @@ write_cni_config() {
       "ipam": {
         "type": "host-local",
         "dataDir": "$NODE/cni/ipam",
-        "ranges": [[{"subnet": "$POD_CIDR"}]]
+        "ranges": [[{"subnet": "$POD_CIDR"}]],
+        "routes": [{"dst": "$SERVICE_CIDR"}]
       }
     },
     {"type": "loopback"}
