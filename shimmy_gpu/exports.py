@@ -27,17 +27,23 @@ def service_env(name: str) -> tuple[str, str]:
 
 def smoke_request(settings: Settings) -> str:
     """The script of the smoke pod: one non-streamed completion through the Service's ClusterIP;
-    curl fails on an error status, after printing its body (the gate's 503 says why)."""
+    curl fails on an error status, after printing its body (the gate's 503 says why). A
+    NetworkPolicy controller admits a new pod a moment after it starts (refused until then), so a
+    GET /health, retried while refused for up to 30 s, goes first; the completion is sent once."""
     body = json.dumps(
         {"model": settings.model.name, "prompt": "Say hello.", "max_tokens": 30, "stream": False}
     )
     host, port = service_env(workload.NAME)
-    url = f'"http://${{{host}}}:${{{port}}}{facts.GENERATE_PATH}"'
+    service = f'"http://${{{host}}}:${{{port}}}'
+    admitted = shlex.join(
+        ["curl", "-sS", "-o", "/dev/null", "--fail", "--retry", "30", "--retry-connrefused",
+         "--retry-delay", "1", "--retry-max-time", "30", "--max-time", "5"]
+    )  # fmt: skip
     request = shlex.join(
         ["curl", "-sS", "--fail-with-body", "--max-time", "300", "-X", "POST",
          "-H", "Content-Type: application/json", "-d", body]
     )  # fmt: skip
-    return f"{request} {url}"
+    return f'{admitted} {service}{facts.HEALTH_PATH}" && {request} {service}{facts.GENERATE_PATH}"'
 
 
 def smoke_pod_overrides(settings: Settings) -> str:
