@@ -81,7 +81,8 @@ def smoke_test(settings: Settings) -> str:
     if settings.kube_context:
         command += ["--context", settings.kube_context]
     command += ["-n", settings.workload.namespace, "run", SMOKE_POD, "--rm", "-i", "--quiet",
-                "--restart=Never", "--pod-running-timeout=2m", f"--image={settings.model.fetcher_image}"]  # fmt: skip
+                "--restart=Never", "--pod-running-timeout=2m",
+                f"--image={settings.model.fetcher_image}"]  # fmt: skip
     labels = ",".join(f"{key}={value}" for key, value in settings.network.client_pod_labels)
     if labels:
         command.append(f"--labels={labels}")
