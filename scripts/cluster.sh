@@ -8,6 +8,8 @@
 #   scripts/cluster.sh reset-volumes  make Released volumes Available again (`up` does it too)
 #   scripts/cluster.sh env            `export KUBECONFIG=...; export PATH=<kubectl of the same version>:$PATH`
 #   scripts/cluster.sh build          only build the binaries (what `up` does first)
+#   scripts/cluster.sh leftovers      what of the real node is on the host, one line each (after
+#                                     `down`: nothing; `make e2e` fails otherwise)
 #
 # One script (about 390 lines) because build, start, objects and stop share one layout of the cache.
 #

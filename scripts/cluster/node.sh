@@ -412,12 +412,16 @@ node_clean_host() {
         # shellcheck disable=SC2086 # a rule is several words
         while iptables -C DOCKER-USER $rule 2>/dev/null; do iptables -D DOCKER-USER $rule; done
     done
-    # kube-proxy's state is its own nft tables; kube-router removes its chains and ipsets itself.
+    # kube-proxy's state is its own nft tables.
     nft delete table ip kube-proxy 2>/dev/null || true
     nft delete table ip6 kube-proxy 2>/dev/null || true
-    if [[ -x "$BIN/kube-router" ]] && kube_router_left; then
-        "$BIN/kube-router" --cleanup-config >"$STATE/kube-router-cleanup.log" 2>&1 || true
-    fi
+    # kube-router's chains and ipsets, kubelet's KUBE-FIREWALL and canaries: `kube-router
+    # --cleanup-config` (v2.1.0) panics here, so they go the plain way. This machine runs no other
+    # Kubernetes node, so every KUBE- chain is ours.
+    remove_kube_chains iptables
+    remove_kube_chains ip6tables
+    local set
+    for set in $(ipset list -n 2>/dev/null | grep -E '^KUBE-' || true); do ipset destroy "$set" 2>/dev/null || true; done
     for c in /sys/fs/cgroup/*/"$CGROUP_ROOT"; do
         if [[ -d "$c" ]]; then find "$c" -depth -type d -exec rmdir {} + 2>/dev/null || true; fi
     done
@@ -426,24 +430,36 @@ node_clean_host() {
     rmdir /var/lib/cni/results /var/lib/cni 2>/dev/null || true # libcni makes them; only if empty
 }
 
-kube_router_left() {
-    iptables-save 2>/dev/null | grep -q -E 'KUBE-ROUTER|KUBE-POD-FW|KUBE-NWPLCY|KUBE-SRC' ||
-        ipset list -n 2>/dev/null | grep -q -E '^KUBE-'
+remove_kube_chains() { # iptables|ip6tables: the jumps into KUBE- chains, then the chains
+    local cmd=$1 table chain n chains
+    for table in filter nat mangle; do
+        for chain in INPUT OUTPUT FORWARD PREROUTING POSTROUTING; do
+            # By rule number, first match each time: the numbers shift as rules go.
+            while n=$("$cmd" -t "$table" -L "$chain" -n --line-numbers 2>/dev/null |
+                awk '$2 ~ /^KUBE-/ {print $1; exit}') && [[ -n "$n" ]]; do
+                "$cmd" -t "$table" -D "$chain" "$n"
+            done
+        done
+        chains=$("$cmd-save" -t "$table" 2>/dev/null | sed -n 's/^:\(KUBE-[^ ]*\) .*/\1/p')
+        for chain in $chains; do "$cmd" -t "$table" -F "$chain"; done
+        for chain in $chains; do "$cmd" -t "$table" -X "$chain"; done
+    done
 }
 
-# What `down` must not leave behind, one line each; nothing printed means clean.
+# What `down` must not leave behind, one line each; nothing printed means clean. Each grep may
+# match nothing: `|| true`, or errexit would end the listing at the first clean category.
 node_leftovers() {
     local c p
-    for c in "${NODE_COMPONENTS[@]}"; do node_pid "$c" >/dev/null && echo "process: $c"; done
+    for c in "${NODE_COMPONENTS[@]}"; do if node_pid "$c" >/dev/null; then echo "process: $c"; fi; done
     for p in $(shim_pids); do echo "process: containerd-shim $p"; done
-    findmnt -rn -o TARGET | grep -E "^($NODE|$NODE_IMAGES)(/|$)" | sed 's/^/mount: /'
+    { findmnt -rn -o TARGET | grep -E "^($NODE|$NODE_IMAGES)(/|$)" | sed 's/^/mount: /'; } || true
     ip -o link show 2>/dev/null | awk -F': ' -v b="$BRIDGE" -v n="$NODE_LINK" \
         '$2 == b || $2 == n || $0 ~ ("master " b " ") {print "link: " $2}'
-    ip route show 2>/dev/null | grep -E "^(${POD_CIDR%/*}|${NODE_IP})" | sed 's/^/route: /'
-    iptables-save 2>/dev/null | grep -E "$BRIDGE|KUBE-" | sed 's/^/iptables: /'
-    ipset list -n 2>/dev/null | grep -E '^KUBE-' | sed 's/^/ipset: /'
-    nft list tables 2>/dev/null | grep -E 'kube-proxy|kube-router' | sed 's/^/nft: /'
+    { ip route show 2>/dev/null | grep -E "^(${POD_CIDR%/*}|${NODE_IP}|${SERVICE_CIDR%/*})" | sed 's/^/route: /'; } || true
+    { iptables-save 2>/dev/null | grep -E "$BRIDGE|KUBE-" | sed 's/^/iptables: /'; } || true
+    { ip6tables-save 2>/dev/null | grep -E "$BRIDGE|KUBE-" | sed 's/^/ip6tables: /'; } || true
+    { ipset list -n 2>/dev/null | grep -E '^KUBE-' | sed 's/^/ipset: /'; } || true
+    { nft list tables 2>/dev/null | grep -E 'kube-proxy|kube-router' | sed 's/^/nft: /'; } || true
     for c in /sys/fs/cgroup/*/"$CGROUP_ROOT"; do if [[ -d "$c" ]]; then echo "cgroup: $c"; fi; done
-    find /var/log/containers -maxdepth 1 -lname "$NODE/*" 2>/dev/null | sed 's/^/file: /'
-    return 0
+    { find /var/log/containers -maxdepth 1 -lname "$NODE/*" 2>/dev/null | sed 's/^/file: /'; } || true
 }
