@@ -3,14 +3,19 @@ SHELL := /bin/bash
 VENV := .venv
 PY := $(VENV)/bin/python
 
-.PHONY: setup up test lint lint-workflows unit docker engine e2e image
+.PHONY: setup up down test lint lint-workflows unit docker engine e2e image
 
 # The pinned Pulumi CLI, its plugins and the virtualenv (scripts/setup.sh).
 setup:
 	bash scripts/setup.sh
 
+# The local stack on the local cluster's real node, ending with the model's answer through the Service.
 up: setup
 	bash scripts/up.sh
+
+# Destroy the local stack and stop the cluster (nothing of it is left running).
+down: setup
+	bash scripts/down.sh
 
 lint: setup lint-workflows
 	$(VENV)/bin/ruff check .
@@ -33,11 +38,14 @@ docker:
 engine: setup docker
 	$(PY) -m pytest -q tests/engine
 
-# The program against a real API server with a simulated T4 node (scripts/cluster.sh), which is
-# started for the tests (built the first time) and stopped after them, whatever their outcome.
+# The program against a real API server with a simulated T4 node and a real CPU node
+# (scripts/cluster.sh), started for the tests (built the first time) and stopped after them,
+# whatever their outcome; then nothing of it may be left on the machine (`cluster.sh leftovers`).
 e2e: setup docker
 	bash scripts/cluster.sh up
-	$(PY) -m pytest -q tests/e2e; status=$$?; bash scripts/cluster.sh down; exit $$status
+	$(PY) -m pytest -q tests/e2e; status=$$?; bash scripts/cluster.sh down; \
+	left=$$(bash scripts/cluster.sh leftovers); [[ -z "$$left" ]] || { echo "down left: $$left"; exit 1; }; \
+	exit $$status
 
 # The real image: pushed, pulled back by digest, serving a real model with the Deployment's args.
 image: setup docker

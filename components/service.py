@@ -107,7 +107,12 @@ class GpuInferenceService(pulumi.ComponentResource):
                     }
                 ],
             },
-            opts=child,
+            # The Service's await waits for ready endpoints (10 min by default): bounded as the
+            # Deployment is, or a pod that never becomes Ready holds `up` for 10 minutes.
+            opts=pulumi.ResourceOptions.merge(
+                child,
+                pulumi.ResourceOptions(custom_timeouts=pulumi.CustomTimeouts(create=minutes, update=minutes)),
+            ),
         )
         if settings.network.policy:
             k8s.networking.v1.NetworkPolicy(

@@ -2,11 +2,15 @@
 # Base images made here, since no image registry is reachable: debootstrap + `docker import`.
 #
 #   scripts/base-images.sh [cpu|cuda]   # make what is missing, push it, print the config keys
+#   scripts/base-images.sh pod          # the pod's other images, by digest (pythonImage, modelFetcherImage)
 #
 # - runtime: Debian bookworm minbase without docs/locales/apt lists (the debian:bookworm-slim role)
 # - builder: runtime + compilers, cmake, clang/libclang for bindgen, curl, git (the cpu builder),
 #            trusting this machine's extra CAs (/usr/local/share/ca-certificates)
 # - cuda-builder (with `cuda`): Debian trixie + its non-free CUDA 12.4.1 toolkit, same tools
+# - python (with `pod`): runtime + Debian's python3, for the request gate (standard library only)
+# - fetch (with `pod`):  runtime + curl and CA certificates, for the model's init container
+#            (sh, curl, sha256sum); the curlimages/curl role
 # - rust:    only /usr/local/cargo + /usr/local/rustup, laid out like the official rust image, with
 #            the Rust toolchain of this machine (rustup's 1.95.0); the Dockerfile copies both folders
 #
@@ -31,6 +35,8 @@ RUNTIME_IMAGE="$REGISTRY/shimmy-base/runtime:$SUITE"
 BUILDER_IMAGE="$REGISTRY/shimmy-base/builder:$SUITE"
 RUST_IMAGE="$REGISTRY/shimmy-base/rust:${RUST_TOOLCHAIN%%-*}"
 TRIXIE_IMAGE="$REGISTRY/shimmy-base/runtime:trixie"
+PYTHON_IMAGE="$REGISTRY/shimmy-base/python:$SUITE"
+FETCH_IMAGE="$REGISTRY/shimmy-base/fetch:$SUITE"
 CUDA_BUILDER_IMAGE="$REGISTRY/shimmy-base/cuda-builder:trixie-12.4.1"
 BUILD_PACKAGES="build-essential cmake clang libclang-dev pkg-config ca-certificates curl git"
 
@@ -86,6 +92,23 @@ RUN apt-get update \\
  && rm -rf /var/lib/apt/lists/*
 EOF
 }
+
+# An image of the runtime base with Debian PACKAGES on top (no extra trust anchors: these run in pods).
+runtime_with() { # IMAGE PACKAGES...
+    local image=$1
+    shift
+    have "$image" && return 0
+    log "building $image from $RUNTIME_IMAGE ($*)"
+    build_with_ca "$(basename "${image%%:*}")" "$image" <<EOF
+FROM $RUNTIME_IMAGE
+RUN apt-get update \\
+ && apt-get install -y --no-install-recommends $* \\
+ && rm -rf /var/lib/apt/lists/* /usr/share/doc/* /usr/share/man/*
+EOF
+}
+
+# The registry's reference of a pushed image: what a stack pins.
+digest_of() { "$DOCKER" image inspect --format '{{index .RepoDigests 0}}' "$1"; }
 
 # The cuda builder: Debian trixie's non-free CUDA 12.4.1 toolkit (nvcc, static cudart/cuBLAS/
 # cuBLASLt, the libcuda stub), laid out under /usr/local/cuda as in NVIDIA's devel images, which is
@@ -148,6 +171,16 @@ rust() {
 
 mkdir -p "$WORK"
 debian_image "$SUITE" "$RUNTIME_IMAGE"
+if [[ "${1:-}" == pod ]]; then
+    runtime_with "$PYTHON_IMAGE" python3
+    runtime_with "$FETCH_IMAGE" curl ca-certificates
+    for image in "$PYTHON_IMAGE" "$FETCH_IMAGE"; do
+        "$DOCKER" push -q "$image" >/dev/null
+    done
+    echo "pythonImage: $(digest_of "$PYTHON_IMAGE")"
+    echo "modelFetcherImage: $(digest_of "$FETCH_IMAGE")"
+    exit 0
+fi
 rust
 case "${1:-cpu}" in
 cpu)
@@ -160,7 +193,7 @@ cuda)
     BUILDER=$CUDA_BUILDER_IMAGE RUNTIME=$TRIXIE_IMAGE
     ;;
 *)
-    echo "usage: $0 [cpu|cuda]" >&2
+    echo "usage: $0 [cpu|cuda|pod]" >&2
     exit 2
     ;;
 esac

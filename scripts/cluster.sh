@@ -8,6 +8,8 @@
 #   scripts/cluster.sh reset-volumes  make Released volumes Available again (`up` does it too)
 #   scripts/cluster.sh env            `export KUBECONFIG=...; export PATH=<kubectl of the same version>:$PATH`
 #   scripts/cluster.sh build          only build the binaries (what `up` does first)
+#   scripts/cluster.sh leftovers      what of the real node is on the host, one line each (after
+#                                     `down`: nothing; `make e2e` fails otherwise)
 #
 # One script (about 390 lines) because build, start, objects and stop share one layout of the cache.
 #
@@ -18,7 +20,7 @@
 #   - kubectl matching the server: $SHIMMY_GPU_CACHE/k8s/<versions>/bin/kubectl (`env` puts it first).
 #   - nodes `kwok-t4-0` (labels nvidia.com/gpu.product=Tesla-T4, gpu.present, gpu.count=1,
 #     gpu.memory=15360; capacity nvidia.com/gpu: 1; taint nvidia.com/gpu=present:NoSchedule) and
-#     `kwok-cpu-0` (no GPU, no taint); RuntimeClass `nvidia`; default StorageClass `local-t4`
+#     `kwok-cpu-0` (no GPU; taint shimmy-gpu/simulated=true:NoSchedule); RuntimeClass `nvidia`; default StorageClass `local-t4`
 #     (WaitForFirstConsumer, no provisioner) with four 50Gi ReadWriteOnce volumes on kwok-t4-0.
 #     All in scripts/cluster/objects.yaml.
 #   - every listener on 127.0.0.1 only; `up` returns once the API answers /readyz, the controller
@@ -45,8 +47,11 @@ mod_version() { awk -v m="$2" '$1 == "require" && $2 == m { print $3 } $1 == m {
 K8S_VERSION=$(mod_version k8s k8s.io/kubernetes)
 KWOK_VERSION=$(mod_version kwok sigs.k8s.io/kwok)
 ETCD_VERSION=$(mod_version etcd go.etcd.io/etcd/server/v3)
+KUBE_ROUTER_VERSION=$(mod_version kube-router github.com/cloudnativelabs/kube-router/v2)
+# The sandbox ("pause") image's version, as upstream's build/pause/Makefile tags it.
+PAUSE_VERSION=3.10.1
 # Bump when the way the binaries are built changes, so cached binaries are rebuilt.
-BUILD_RECIPE=2
+BUILD_RECIPE=3
 
 K8S_CACHE="$CACHE/k8s"
 BIN="$K8S_CACHE/kubernetes-$K8S_VERSION-etcd-$ETCD_VERSION-kwok-$KWOK_VERSION/bin"
@@ -58,9 +63,11 @@ CLUSTER=shimmy
 export KWOK_WORKDIR="$STATE/kwok"
 WORKDIR="$KWOK_WORKDIR/clusters/$CLUSTER"
 KUBECTL="$BIN/kubectl"
-K8S_BINARIES=(kube-apiserver kube-controller-manager kube-scheduler kubectl)
+K8S_BINARIES=(kube-apiserver kube-controller-manager kube-scheduler kubectl kubelet kube-proxy)
 KWOK_BINARIES=(kwok kwokctl)
-MODULES=(k8s etcd kwok)
+MODULES=(k8s etcd kwok kube-router)
+# The API server's Service addresses (kube-router needs to know them).
+SERVICE_CIDR=10.96.0.0/16
 
 log() { echo "cluster: $*" >&2; }
 die() {
@@ -70,6 +77,9 @@ die() {
 
 # kubectl of the server's version, on our kubeconfig.
 k() { "$KUBECTL" --kubeconfig "$KUBECONFIG_PATH" "$@"; }
+
+# shellcheck source=scripts/cluster/node.sh
+source "$ROOT/scripts/cluster/node.sh"
 
 build_stamp() {
     {
@@ -82,7 +92,7 @@ build_stamp() {
 
 binaries_present() {
     local b
-    for b in "${K8S_BINARIES[@]}" etcd "${KWOK_BINARIES[@]}"; do
+    for b in "${K8S_BINARIES[@]}" etcd "${KWOK_BINARIES[@]}" kube-router pause; do
         [[ -x "$BIN/$b" ]] || return 1
     done
 }
@@ -111,7 +121,7 @@ build() {
     ldflags+=" -X k8s.io/client-go/pkg/version.gitVersion=$K8S_VERSION -X k8s.io/client-go/pkg/version.gitMajor=$major"
     ldflags+=" -X k8s.io/client-go/pkg/version.gitMinor=$minor -X k8s.io/client-go/pkg/version.gitCommit="
     ldflags+=" -X k8s.io/client-go/pkg/version.gitTreeState=archive"
-    log "building kube-apiserver, kube-controller-manager, kube-scheduler, kubectl $K8S_VERSION (first time: tens of minutes on 2 cores)"
+    log "building ${K8S_BINARIES[*]} $K8S_VERSION (first time: tens of minutes on 2 cores)"
     (cd "$ROOT/tools/k8s" && nice -n 10 go build -p 2 -trimpath -ldflags "$ldflags" -o "$tmp/" \
         "${K8S_BINARIES[@]/#/k8s.io/kubernetes/cmd/}")
     log "building etcd $ETCD_VERSION"
@@ -120,6 +130,17 @@ build() {
     (cd "$ROOT/tools/kwok" && nice -n 10 go build -p 2 -trimpath \
         -ldflags "-s -w -X sigs.k8s.io/kwok/pkg/consts.Version=${KWOK_VERSION#v} -X sigs.k8s.io/kwok/pkg/consts.KubeVersion=${K8S_VERSION#v}" \
         -o "$tmp/" "${KWOK_BINARIES[@]/#/sigs.k8s.io/kwok/cmd/}")
+    log "building kube-router $KUBE_ROUTER_VERSION (the real node's NetworkPolicy controller)"
+    local kr=github.com/cloudnativelabs/kube-router/v2
+    (cd "$ROOT/tools/kube-router" && nice -n 10 go build -p 2 -trimpath \
+        -ldflags "-s -w -X $kr/pkg/version.Version=$KUBE_ROUTER_VERSION -X $kr/pkg/version.BuildDate=$build_date" \
+        -o "$tmp/kube-router" "$kr/cmd/kube-router")
+    # The sandbox process of every pod: upstream's pause.c from the same k8s.io/kubernetes module,
+    # built as upstream's build/pause/Makefile does (static, so the image needs nothing else).
+    local pause_src
+    pause_src=$(cd "$ROOT/tools/k8s" && go list -m -f '{{.Dir}}' k8s.io/kubernetes)/build/pause/linux/pause.c
+    log "building pause $PAUSE_VERSION"
+    gcc -Os -Wall -Werror -static -DVERSION="v$PAUSE_VERSION-shimmy" -o "$tmp/pause" "$pause_src"
     build_stamp >"$tmp/.stamp"
     rm -rf "$BIN"
     mv "$tmp" "$BIN"
@@ -184,6 +205,16 @@ componentsPatches:
   - {key: etcd-keyfile, value: "$pki/admin.key"}
   # On top of the default plugins (PodSecurity, RuntimeClass, DefaultStorageClass, ...), as kubeadm.
   - {key: enable-admission-plugins, value: NodeRestriction}
+  - {key: service-cluster-ip-range, value: "$SERVICE_CIDR"}
+  # logs, exec and attach reach the real node's kubelet at its InternalIP, as this admin.
+  - {key: kubelet-preferred-address-types, value: InternalIP}
+  - {key: kubelet-client-certificate, value: "$pki/admin.crt"}
+  - {key: kubelet-client-key, value: "$pki/admin.key"}
+# kwok fakes only the nodes annotated as its own; the real node has a kubelet.
+- name: kwok-controller
+  extraArgs:
+  - {key: manage-all-nodes, value: "false", override: true}
+  - {key: manage-nodes-with-annotation-selector, value: "kwok.x-k8s.io/node=fake"}
 EOF
 }
 
@@ -258,6 +289,7 @@ reset_volumes() {
     for pv in $(k get pv -l app.kubernetes.io/managed-by=shimmy-cluster \
         -o jsonpath='{range .items[?(@.status.phase=="Released")]}{.metadata.name}{"\n"}{end}'); do
         log "volume $pv: Released -> Available"
+        refill_volume "$pv"
         k patch pv "$pv" --type json -p '[{"op": "remove", "path": "/spec/claimRef"}]' >/dev/null
     done
 }
@@ -294,6 +326,7 @@ stop_components() {
 }
 
 down() {
+    node_down
     stop_components
     # Not `kwokctl delete cluster`: it SIGKILLs whatever pid its pid files name, checked or not.
     # Its cluster is this folder and nothing else (no context was added to ~/.kube/config).
@@ -306,6 +339,7 @@ up() {
     mkdir -p "$STATE"
     if running; then
         apply_objects
+        node_up
         return 0
     fi
     # Left over from a crash or a killed `up`: start afresh.
@@ -327,6 +361,7 @@ up() {
     wait_until "API server /readyz" 60 api_ready
     wait_until "controller manager and scheduler leases" 60 leases_held
     apply_objects
+    node_up
     log "up in $((SECONDS - started)) s"
 }
 
@@ -334,6 +369,7 @@ versions() {
     echo "kubernetes: $("$BIN/kube-apiserver" --version 2>/dev/null | awk '{print $2}') (kube-apiserver, kube-controller-manager, kube-scheduler, kubectl)"
     echo "etcd: $("$BIN/etcd" --version 2>/dev/null | awk '/etcd Version/ {print $3}')"
     echo "kwok: $("$BIN/kwok" --version 2>/dev/null | head -n1)"
+    echo "real node: kubelet, kube-proxy $K8S_VERSION; kube-router $KUBE_ROUTER_VERSION; $(containerd --version 2>/dev/null | awk '{print "containerd " $3}')"
 }
 
 status() {
@@ -350,7 +386,7 @@ status() {
     fi
     echo "cluster: running, API server $(k config view -o jsonpath='{.clusters[0].cluster.server}')"
     echo "kubeconfig: $KUBECONFIG_PATH (context $CONTEXT)"
-    echo "logs: $WORKDIR/logs"
+    echo "logs: $WORKDIR/logs, real node: $NODE/logs"
     k get nodes -o wide
 }
 
@@ -371,6 +407,7 @@ main() {
         ;;
     down) down ;;
     status) status ;;
+    leftovers) node_leftovers ;;
     reset-volumes)
         running || die "the cluster is not running"
         reset_volumes
@@ -381,7 +418,7 @@ main() {
         echo "export PATH=$BIN:\$PATH"
         ;;
     *)
-        echo "usage: $0 up|down|status|reset-volumes|env|build" >&2
+        echo "usage: $0 up|down|status|reset-volumes|env|build|leftovers" >&2
         exit 2
         ;;
     esac

@@ -107,7 +107,10 @@ def probes(settings: Settings) -> dict[str, Any]:
     answer /health, so a pod silent for 30 s is restarted. As published, /health waits whenever
     every worker holds a generation: liveness then tolerates 5 minutes, so a busy pod is not killed
     for being busy. Readiness takes a silent pod out of rotation within 30 s either way."""
-    check = {"http_get": {"path": facts.HEALTH_PATH, "port": PORT_NAME}}
+    # kubelet resolves a named port in the probed container only; behind the gate shimmy listens on
+    # the pod's loopback, so its probes go to the gate's port, which passes GET /health through.
+    port = settings.workload.port if settings.gate.enabled else PORT_NAME
+    check = {"http_get": {"path": facts.HEALTH_PATH, "port": port}}
     startup_failures = -(-settings.workload.startup_timeout_seconds // STARTUP_PERIOD_SECONDS)
     if settings.build.shimmy.patched("resident-model"):
         liveness = {**check, "timeout_seconds": 5, "period_seconds": 10, "failure_threshold": 3}

@@ -73,6 +73,20 @@ def test_probes_use_health(program):
         assert container[probe]["httpGet"]["path"] == "/health"
 
 
+def test_every_probe_reaches_a_port_kubelet_can_resolve(program):
+    # A named port resolves only among the probed container's own ports (kubelet); a number must be
+    # one the pod listens on.
+    pod = program.one(DEPLOYMENT).props["spec"]["template"]["spec"]
+    numbers = {p["containerPort"] for c in pod["containers"] for p in c.get("ports", [])}
+    for container in pod["containers"]:
+        names = {p["name"] for p in container.get("ports", [])}
+        for probe in ("startupProbe", "readinessProbe", "livenessProbe"):
+            check = container.get(probe, {})
+            port = (check.get("httpGet") or check.get("tcpSocket") or {}).get("port")
+            if port is not None:
+                assert port in names or port in numbers, (container["name"], probe, port)
+
+
 def test_namespace_enforces_restricted_pod_security(program):
     labels = program.one("kubernetes:core/v1:Namespace").props["metadata"]["labels"]
     assert labels["pod-security.kubernetes.io/enforce"] == "restricted"
@@ -135,7 +149,9 @@ def test_only_the_stacks_clients_may_reach_shimmys_port(program):
     assert policy["policyTypes"] == ["Ingress"]
     (rule,) = policy["ingress"]
     assert rule["ports"] == [{"protocol": "TCP", "port": 8081}]
-    assert rule["from"] == [{"podSelector": {"matchLabels": {}}}]  # this namespace's pods only
+    # This namespace's pods only; local admits only its labelled clients (the smokeTest pod).
+    clients = {"shimmy-gpu/client": "true"} if program.stack == "local" else {}
+    assert rule["from"] == [{"podSelector": {"matchLabels": clients}}]
 
 
 def test_client_namespaces_labels_and_cidrs_widen_the_policy_and_nothing_else_does():

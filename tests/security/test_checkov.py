@@ -22,6 +22,16 @@ SCANNED += [f"{stack}-verify/objects.yaml" for stack in STACKS]
 SCANNED += [f"{stack}/Dockerfile" for stack in STACKS]
 
 
+# The tracked Pulumi.local.yaml names the pod's images made here by tag; scripts/up.sh pins them by
+# the digests the registry gives them before every update, so the scan sees them pinned too.
+PINNED = {
+    "local": {
+        key: f"127.0.0.1:5000/shimmy-base/{name}@sha256:{'0' * 64}"
+        for key, name in (("pythonImage", "python"), ("modelFetcherImage", "fetch"))
+    }
+}
+
+
 @pytest.fixture(scope="module")
 def reports(tmp_path_factory) -> dict[str, dict]:
     """One checkov run over every stack's objects and Dockerfile; its results by file."""
@@ -29,7 +39,7 @@ def reports(tmp_path_factory) -> dict[str, dict]:
     for stack in STACKS:
         for folder, verify in ((stack, False), (f"{stack}-verify", True)):
             (root / folder).mkdir()
-            objects = manifests(run_program(stack, {"verifyGpu": verify}))
+            objects = manifests(run_program(stack, {**PINNED.get(stack, {}), "verifyGpu": verify}))
             (root / folder / "objects.yaml").write_text(yaml.safe_dump_all(objects))
         build = parse_settings(stack, raw_config(stack, secret="x")).build
         (root / stack / "Dockerfile").write_text(render_dockerfile(build))

@@ -26,14 +26,11 @@ HOSTILE = [
     "a\ntouch PWNED\n.gguf",
     "a & touch PWNED &.gguf",
 ]
-# Records each call's arguments (one JSON list per line) instead of talking to a cluster; the
-# port-forward stays up, as kubectl's does, until the smoke test kills it.
+# Records each call's arguments (one JSON list per line) instead of talking to a cluster.
 RECORDER = """#!/usr/bin/env python3
-import json, os, sys, time
+import json, os, sys
 with open(os.environ["CALLS"], "a") as f:
     f.write(json.dumps([os.path.basename(sys.argv[0]), *sys.argv[1:]]) + "\\n")
-if os.path.basename(sys.argv[0]) == "kubectl":
-    time.sleep(60)
 """
 
 
@@ -43,26 +40,38 @@ def settings_with(model_file: str = "Phi-3-mini-4k-instruct-q4.gguf", namespace:
     return replace(settings, model=model, workload=replace(settings.workload, namespace=namespace))
 
 
-def run_in_shell(line: str, tmp_path) -> list[list[str]]:
+def run_in_shell(line: str, tmp_path, **env: str) -> list[list[str]]:
     bin_dir = tmp_path / "bin"
-    bin_dir.mkdir()
+    bin_dir.mkdir(exist_ok=True)
     for tool in ("kubectl", "curl"):
         (bin_dir / tool).write_text(RECORDER)
         (bin_dir / tool).chmod(0o755)
     calls = tmp_path / "calls"
-    env = {"PATH": f"{bin_dir}:/usr/bin:/bin", "CALLS": str(calls)}
+    calls.unlink(missing_ok=True)
+    env = {"PATH": f"{bin_dir}:/usr/bin:/bin", "CALLS": str(calls), **env}
     subprocess.run(["sh", "-c", line], cwd=tmp_path, env=env, check=True, timeout=30)
     assert not (tmp_path / "PWNED").exists()
     return [json.loads(entry) for entry in calls.read_text().splitlines()]
 
 
+SERVICE = {"SHIMMY_SERVICE_HOST": "10.96.0.10", "SHIMMY_SERVICE_PORT": "80"}
+
+
+def in_the_pod(kubectl: list[str], tmp_path) -> list[str]:
+    """The smoke pod's command (after `--`), run as its `sh` would, with the Service's variables."""
+    command = kubectl[kubectl.index("--") + 1 :]
+    assert command[:2] == ["sh", "-c"]
+    health, curl = run_in_shell(shlex.join(command), tmp_path, **SERVICE)
+    assert health[-1] == "http://10.96.0.10:80/health" and "--retry-connrefused" in health
+    return curl
+
+
 @pytest.mark.parametrize("model_file", ["".join(HOSTILE[:-1]), HOSTILE[-1]])
 def test_the_smoke_test_passes_the_request_body_whole(model_file, tmp_path):
-    # Each run waits out the smoke test's 3 s for the port-forward: all but one value in one name.
     settings = settings_with(model_file, namespace="ns'; touch PWNED; '")
-    calls = sorted(run_in_shell(exports.smoke_test(settings), tmp_path))
-    assert calls[1][:3] == ["kubectl", "-n", "ns'; touch PWNED; '"]
-    curl = calls[0]
+    (kubectl,) = run_in_shell(exports.smoke_test(settings), tmp_path)
+    assert kubectl[:3] == ["kubectl", "-n", "ns'; touch PWNED; '"]
+    curl = in_the_pod(kubectl, tmp_path)
     body = json.loads(curl[curl.index("-d") + 1])
     assert body == {"model": settings.model.name, "prompt": "Say hello.", "max_tokens": 30, "stream": False}
 
@@ -81,7 +90,10 @@ def test_the_command_line_is_the_containers_args_as_one_shell_line(model_file, t
     assert json.loads((tmp_path / "calls").read_text()) == ["shimmy", *workload.shimmy_args(settings)]
 
 
-def test_the_smoke_test_goes_through_the_service_port():
+def test_the_smoke_test_goes_through_the_service_from_a_client_the_policy_admits(tmp_path):
     settings = settings_with()
-    assert "svc/shimmy 18081:80" in exports.smoke_test(settings)
-    assert "http://127.0.0.1:18081/api/generate" in exports.smoke_test(settings)
+    settings = replace(settings, network=replace(settings.network, client_pod_labels=(("role", "client"),)))
+    (kubectl,) = run_in_shell(exports.smoke_test(settings), tmp_path)
+    assert "--labels=role=client" in kubectl and "--rm" in kubectl
+    curl = in_the_pod(kubectl, tmp_path)
+    assert curl[-1] == "http://10.96.0.10:80/api/generate"  # the ClusterIP, no DNS needed
