@@ -20,7 +20,7 @@ import time
 
 import pytest
 
-from shimmy_gpu import gate
+from shimmy_gpu import gate_http
 from tests.program import ROOT
 
 STAND_IN = textwrap.dedent(
@@ -164,9 +164,9 @@ def test_gate_adds_request_defaults_only_where_absent(gated):
 
 
 def test_with_defaults_leaves_non_objects_alone():
-    assert gate.with_defaults(b"not json", {"top_p": 1.0}) == b"not json"
-    assert gate.with_defaults(b"[1]", {"top_p": 1.0}) == b"[1]"
-    assert gate.parse_default("top_p=1.0") == ("top_p", 1.0)
+    assert gate_http.with_defaults(b"not json", {"top_p": 1.0}) == b"not json"
+    assert gate_http.with_defaults(b"[1]", {"top_p": 1.0}) == b"[1]"
+    assert gate_http.parse_default("top_p=1.0") == ("top_p", 1.0)
 
 
 def raw_request(port: int, head: bytes) -> bytes:
