@@ -3,7 +3,7 @@ SHELL := /bin/bash
 VENV := .venv
 PY := $(VENV)/bin/python
 
-.PHONY: setup up down test lint lint-workflows unit docker engine e2e image
+.PHONY: setup up down test lint lint-workflows unit monitoring docker engine e2e image
 
 # The pinned Pulumi CLI, its plugins and the virtualenv (scripts/setup.sh).
 setup:
@@ -27,7 +27,12 @@ lint-workflows:
 
 # Pure functions, the policy rules and the program under Pulumi mocks.
 unit: setup
-	$(PY) -m pytest -q tests --ignore=tests/image --ignore=tests/engine --ignore=tests/e2e
+	$(PY) -m pytest -q tests --ignore=tests/image --ignore=tests/engine --ignore=tests/e2e --ignore=tests/monitoring
+
+# The alerts and dashboard against Debian's promtool (scripts/prometheus.sh fetches it into the cache once).
+monitoring: setup
+	bash scripts/prometheus.sh >/dev/null
+	$(PY) -m pytest -q tests/monitoring
 
 # The project's Docker engine, the registry on 127.0.0.1:5000 and the base images the local stack names.
 docker:
@@ -51,4 +56,4 @@ e2e: setup docker
 image: setup docker
 	$(PY) -m pytest -q tests/image
 
-test: lint unit engine e2e image
+test: lint unit monitoring engine e2e image

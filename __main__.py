@@ -4,9 +4,10 @@ import pulumi
 import pulumi_kubernetes as k8s
 
 from components.image import ShimmyImage, ShimmyImageArgs, write_dockerfile
+from components.monitoring import Monitoring, MonitoringArgs
 from components.service import GpuInferenceService, GpuInferenceServiceArgs
 from components.verification import GpuVerification, GpuVerificationArgs
-from shimmy_gpu import exports
+from shimmy_gpu import exports, network
 from shimmy_gpu.stack_config import load_settings
 
 settings = load_settings()  # fails here, before any resource, on a bad value
@@ -36,11 +37,18 @@ service = GpuInferenceService(
 
 if settings.verification.enabled:
     GpuVerification(
-        "verify-gpu",
+        network.VERIFICATION_NAME,
         GpuVerificationArgs(
             settings=settings, namespace=service.namespace, service_url=service.url, image=image.ref
         ),
         pulumi.ResourceOptions(providers=[cluster], depends_on=[service]),
+    )
+
+if settings.monitoring.mode == "prometheus-operator":
+    Monitoring(
+        "shimmy",
+        MonitoringArgs(settings=settings, namespace=service.namespace),
+        pulumi.ResourceOptions(providers=[cluster]),
     )
 
 pulumi.export("image", image.ref)

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_kubernetes as k8s
 
-from shimmy_gpu import gate, network, workload
+from shimmy_gpu import gate, gate_http, gate_metrics, network, workload
 from shimmy_gpu.settings import Settings
 
 
@@ -67,11 +67,19 @@ class GpuInferenceService(pulumi.ComponentResource):
             gate_config = k8s.core.v1.ConfigMap(
                 f"{name}-gate",
                 metadata={"namespace": ns, "labels": labels},
-                data={workload.GATE_SCRIPT: inspect.getsource(gate)},
+                # gate.py imports its two modules from the folder it runs in
+                data={
+                    workload.GATE_SCRIPT: inspect.getsource(gate),
+                    **{
+                        f"{m.__name__.rpartition('.')[2]}.py": inspect.getsource(m)
+                        for m in (gate_http, gate_metrics)
+                    },
+                },
                 opts=child,
             ).metadata.name
 
         selector = workload.selector_labels(settings)
+        annotations = workload.pod_annotations(settings)  # only when set: the API server drops an empty map
         # GPU images are large and a fresh node's first pull takes a while; the model load adds more.
         # Past this, `pulumi up` fails with the rollout's state instead of waiting forever.
         minutes = f"{settings.workload.rollout_timeout_minutes}m"
@@ -83,7 +91,7 @@ class GpuInferenceService(pulumi.ComponentResource):
                 "selector": {"match_labels": selector},
                 "strategy": workload.deployment_strategy(),
                 "template": {
-                    "metadata": {"labels": labels},
+                    "metadata": {"labels": labels, **({"annotations": annotations} if annotations else {})},
                     "spec": workload.pod_spec(settings, args.image, claim_name, gate_config),
                 },
             },

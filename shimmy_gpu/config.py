@@ -13,7 +13,7 @@ from typing import Any
 
 from shimmy_policy import facts
 
-from shimmy_gpu import bounds, checks, images, sizing, values
+from shimmy_gpu import bounds, checks, images, monitoring, sizing, values
 from shimmy_gpu.reader import ConfigError, Reader, as_int
 from shimmy_gpu.settings import (
     BuildSettings,
@@ -82,11 +82,13 @@ def parse_settings(stack: str, raw: Mapping[str, Any]) -> Settings:
             min_decode_tokens_per_second=r.integer("verifyMinDecodeTokensPerSecond", 0, 100000),
             image=python_image,
         ),
+        monitoring=monitoring.read(r),
         render_manifests_to=r.text("renderManifestsTo", RELATIVE_FOLDER, optional=True),
         kube_context=r.text("kubeContext", KUBE_CONTEXT, optional=True),
     )
     if not r.problems:  # the cross-field rules need each value to be valid on its own first
         checks.check(r, settings)
+        monitoring.check(r, settings)
     if r.problems:
         raise ConfigError(r.problems)
     return settings

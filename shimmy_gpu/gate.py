@@ -4,12 +4,13 @@ Why: every generation holds device memory (a context with the resident-model pat
 of the model without it) and, as shimmy 1.9.0 ships, one of its tokio workers; past what the device
 holds, shimmy fails requests (HTTP 502). The gate turns that into waiting, and into a clear 503.
 
-What: an HTTP/1.1 reverse proxy, standard library only (it ships verbatim in a ConfigMap and runs in
-a sidecar with any python3, like shimmy_gpu/gpu_check.py). Requests that make shimmy generate
+What: an HTTP/1.1 reverse proxy, standard library only (it ships verbatim in a ConfigMap with
+gate_http.py and gate_metrics.py, and runs in a sidecar with any python3). Requests that make shimmy generate
 (every POST, and GET /ws/generate) wait for one of `--limit` slots; at most `--queue` wait, each at
 most `--queue-timeout` seconds; the rest get 503 with Retry-After at once. Everything else (GET
 /health, /v1/models, ...) passes without a slot, so probes see shimmy itself. One request per client
-connection (`Connection: close`). GET /gate answers the gate's own counters as JSON.
+connection (`Connection: close`). GET /gate answers the gate's own counters as JSON; with
+`--metrics-listen`, GET /metrics on that address answers Prometheus metrics (gate_metrics.py).
 
 A client that goes away: with `--cancel-on-disconnect` (shimmy with the client-disconnect patch
 stops a generation whose connection closes) the gate closes shimmy's connection and frees the slot
@@ -26,7 +27,7 @@ Request defaults (`--request-default KEY=VALUE`, repeatable): set in the JSON bo
 
 Usage: python3 gate.py --listen 0.0.0.0:8080 --upstream 127.0.0.1:11435 --limit 3 [--queue 64]
                        [--queue-timeout 300] [--drain-timeout 30] [--cancel-on-disconnect]
-                       [--request-default top_p=1.0 ...]
+                       [--request-default top_p=1.0 ...] [--metrics-listen 0.0.0.0:9464]
 """
 
 from __future__ import annotations
@@ -40,36 +41,16 @@ import signal
 import sys
 import time
 
-# --- the proxy -------------------------------------------------------------------------------
+try:  # in this repository the gate's modules are the package shimmy_gpu; in the pod they lie beside it
+    from shimmy_gpu import gate_http, gate_metrics
+except ImportError:
+    import gate_http
+    import gate_metrics
 
+respond = gate_http.respond
 MAX_HEAD = 64 * 1024
 MAX_BODY = 1024 * 1024  # a prompt, not an upload
 GENERATION_PATHS = ("/api/generate", "/v1/chat/completions", "/v1/messages")
-
-
-def with_defaults(body: bytes, defaults: dict) -> bytes:
-    """The JSON object `body` with each default added where its key is absent; anything that is not
-    a JSON object passes unchanged (shimmy answers it as it would)."""
-    if not defaults:
-        return body
-    try:
-        request = json.loads(body)
-    except ValueError:
-        return body
-    if not isinstance(request, dict):
-        return body
-    missing = {k: v for k, v in defaults.items() if k not in request}
-    return json.dumps({**request, **missing}).encode() if missing else body
-
-
-def parse_default(text: str) -> tuple[str, object]:
-    key, sep, value = text.partition("=")
-    if not sep or not key:
-        raise argparse.ArgumentTypeError(f"expected KEY=JSON_VALUE, not {text!r}")
-    try:
-        return key, json.loads(value)
-    except ValueError:
-        return key, value
 
 
 class Gate:
@@ -88,6 +69,7 @@ class Gate:
         self.slots = asyncio.Semaphore(limit)
         self.stopping = asyncio.Event()
         self.in_flight = self.waiting = 0
+        self.metrics = gate_metrics.GateMetrics(limit, queue, queue_timeout)
         self.stats = {
             "served": 0,
             "rejected_queue_full": 0,
@@ -112,49 +94,65 @@ class Gate:
             **self.stats,
         }
 
+    def render_metrics(self) -> str:
+        return self.metrics.render(self.in_flight, self.waiting, self.stopping.is_set())
+
     async def handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         try:
             head = await reader.readuntil(b"\r\n\r\n")
         except (asyncio.IncompleteReadError, asyncio.LimitOverrunError, ConnectionError):
             writer.close()
             return
+        arrived = time.monotonic()
+        target = head.split(b" ", 2)[1].decode("latin-1") if head.count(b" ") >= 2 else ""
+        route = gate_metrics.route_of(target)
+        outcome = "client_gone"
         try:
-            await self.route(head, reader, writer)
+            outcome = await self.route(head, reader, writer, route, arrived)
         except (ConnectionError, asyncio.IncompleteReadError):
             pass
         finally:
             writer.close()
+            if outcome:  # None: the gate's own status page
+                self.metrics.requests.inc(route, outcome)
 
-    async def route(self, head: bytes, reader, writer) -> None:
+    async def route(self, head: bytes, reader, writer, route: str, arrived: float) -> str | None:
+        """Answers one request; returns its outcome (gate_metrics.OUTCOMES)."""
         request_line, *header_lines = head.decode("latin-1").split("\r\n")
         method, target, _version = [*request_line.split(" ", 2), "", ""][:3]
         headers = [tuple(x.split(":", 1)) for x in header_lines if ":" in x]
         names = {k.strip().lower(): v.strip() for k, v in headers}
         if method == "GET" and target.split("?")[0] == "/gate":
-            return await respond(writer, 200, json.dumps(self.status()))
+            await respond(writer, 200, json.dumps(self.status()))
+            return None
         if "chunked" in names.get("transfer-encoding", "").lower():
-            return await respond(writer, 411, '{"error": "send Content-Length"}')
+            await respond(writer, 411, '{"error": "send Content-Length"}')
+            return "length_required"
         length = names.get("content-length", "0") or "0"
         if not re.fullmatch(r"[0-9]{1,9}", length):
-            return await respond(writer, 400, '{"error": "malformed Content-Length"}')
+            await respond(writer, 400, '{"error": "malformed Content-Length"}')
+            return "bad_request"
         if int(length) > MAX_BODY:
-            return await respond(writer, 413, f'{{"error": "a request body is at most {MAX_BODY} bytes"}}')
+            await respond(writer, 413, f'{{"error": "a request body is at most {MAX_BODY} bytes"}}')
+            return "too_large"
         body = await reader.readexactly(int(length))
         upgrade = names.get("upgrade", "").lower() == "websocket"
         generates = method == "POST" or target.startswith("/ws/")
         if method == "POST" and target.split("?")[0] in GENERATION_PATHS:
-            changed = with_defaults(body, self.defaults)
+            changed = gate_http.with_defaults(body, self.defaults)
             if changed is not body:
                 body = changed
                 headers = [(k, v) for k, v in headers if k.strip().lower() != "content-length"]
                 headers.append(("Content-Length", f" {len(body)}"))
+        meter = gate_metrics.AnswerMeter(route)
         if not generates:
-            return await self.forward(request_line, headers, body, reader, writer, upgrade)
+            return await self.forward(request_line, headers, body, reader, writer, upgrade, meter)
         if self.stopping.is_set():
             return await self.reject_stopping(writer)
         if self.waiting >= self.queue and self.in_flight >= self.limit:
             self.stats["rejected_queue_full"] += 1
-            return await respond(writer, 503, '{"error": "shimmy is busy: queue full"}', retry_after=5)
+            await respond(writer, 503, '{"error": "shimmy is busy: queue full"}', retry_after=5)
+            return "queue_full"
         self.waiting += 1
         if self.slots.locked():  # nothing free: this one waits
             self.stats["max_waiting"] = max(self.stats["max_waiting"], self.waiting)
@@ -162,19 +160,39 @@ class Gate:
             slot = await self.wait_for_slot()
         finally:
             self.waiting -= 1
+            self.metrics.queue_wait.observe(time.monotonic() - arrived)
         if slot == "timeout":
             self.stats["rejected_timeout"] += 1
-            return await respond(writer, 503, '{"error": "shimmy is busy: waited too long"}', retry_after=5)
+            await respond(writer, 503, '{"error": "shimmy is busy: waited too long"}', retry_after=5)
+            return "queue_timeout"
         if slot == "stopping":
             return await self.reject_stopping(writer)
         self.in_flight += 1
         self.stats["max_in_flight"] = max(self.stats["max_in_flight"], self.in_flight)
+        started = time.monotonic()
         try:
-            await self.forward(request_line, headers, body, reader, writer, upgrade)
+            outcome = await self.forward(request_line, headers, body, reader, writer, upgrade, meter)
             self.stats["served"] += 1
         finally:
             self.in_flight -= 1
             self.slots.release()
+        self.observe(route, outcome, meter, arrived, started)
+        return outcome
+
+    def observe(self, route, outcome, meter, arrived: float, started: float) -> None:
+        """Latency, time to first byte and tokens of one generation that reached shimmy."""
+        if route not in gate_metrics.GENERATION_ROUTES:
+            return
+        ended = time.monotonic()
+        if meter.first_byte is not None:
+            self.metrics.first_byte.observe(meter.first_byte - arrived, route)
+        if outcome != "answered":
+            return
+        self.metrics.duration.observe(ended - arrived, route)
+        tokens = meter.finish()
+        if tokens:
+            self.metrics.tokens.inc(route, by=tokens)
+            self.metrics.tokens_per_second.observe(tokens / max(ended - started, 1e-6), route)
 
     async def wait_for_slot(self) -> str:
         """ "slot" once one is held, "timeout" after queue_timeout, "stopping" at SIGTERM."""
@@ -194,103 +212,41 @@ class Gate:
             return "stopping" if self.stopping.is_set() else "timeout"
         return "slot"
 
-    async def reject_stopping(self, writer) -> None:
+    async def reject_stopping(self, writer) -> str:
         self.stats["rejected_stopping"] += 1
         await respond(writer, 503, '{"error": "shimmy is restarting: try again"}', retry_after=5)
+        return "stopping"
 
-    async def forward(self, request_line, headers, body, reader, writer, upgrade: bool) -> None:
-        try:
-            up_reader, up_writer = await asyncio.open_connection(*self.upstream)
-        except OSError:
+    async def forward(self, request_line, headers, body, reader, writer, upgrade: bool, meter) -> str:
+        cancel = self.cancel_on_disconnect
+        outcome = await gate_http.relay(
+            self.upstream, request_line, headers, body, reader, writer, upgrade, meter, cancel
+        )
+        if outcome == "client_gone":
+            self.stats["client_gone"] += 1
+        elif outcome == "upstream_error" and not meter.status:  # no answer at all
             self.stats["upstream_errors"] += 1
-            return await respond(writer, 502, '{"error": "shimmy is not answering"}')
-        kept = [
-            (k, v) for k, v in headers if upgrade or k.strip().lower() not in ("connection", "keep-alive")
-        ]
-        lines = [request_line] + [f"{k}:{v}" for k, v in kept] + ([] if upgrade else ["Connection: close"])
-        up_writer.write(("\r\n".join(lines) + "\r\n\r\n").encode("latin-1") + body)
-        await up_writer.drain()
-        client_gone = False
-
-        async def down() -> None:  # shimmy -> client; to the end unless shimmy stops for a client that left
-            nonlocal client_gone
-            while chunk := await up_reader.read(65536):
-                if client_gone:
-                    continue
-                try:
-                    writer.write(chunk)
-                    await writer.drain()
-                except ConnectionError:
-                    client_gone = True
-                    if self.cancel_on_disconnect:
-                        return
-
-        async def up() -> None:  # client -> shimmy, for a websocket after the upgrade
-            while chunk := await reader.read(65536):
-                up_writer.write(chunk)
-                await up_writer.drain()
-
-        async def left() -> None:  # returns when the client closes its side before the answer ends
-            with contextlib.suppress(ConnectionError):
-                while await reader.read(65536):
-                    pass
-
-        answer = asyncio.ensure_future(down())
-        helper = None
-        if upgrade:
-            helper = asyncio.ensure_future(up())
-        elif self.cancel_on_disconnect:
-            helper = asyncio.ensure_future(left())
-        try:
-            if upgrade or helper is None:
-                await answer
-            else:
-                await asyncio.wait([answer, helper], return_when=asyncio.FIRST_COMPLETED)
-                client_gone = client_gone or not answer.done()
-            if client_gone:
-                self.stats["client_gone"] += 1
-        finally:
-            for task in (answer, helper):
-                if task:
-                    task.cancel()
-            up_writer.close()
-
-
-async def respond(writer, status: int, body: str, retry_after: int | None = None) -> None:
-    reason = {
-        200: "OK",
-        400: "Bad Request",
-        411: "Length Required",
-        413: "Content Too Large",
-        502: "Bad Gateway",
-        503: "Service Unavailable",
-    }[status]
-    extra = f"Retry-After: {retry_after}\r\n" if retry_after else ""
-    writer.write(
-        (
-            f"HTTP/1.1 {status} {reason}\r\nContent-Type: application/json\r\nContent-Length: {len(body)}\r\n"
-            f"{extra}Connection: close\r\n\r\n{body}"
-        ).encode()
-    )
-    with contextlib.suppress(ConnectionError):
-        await writer.drain()
-
-
-def host_port(text: str) -> tuple[str, int]:
-    host, _, port = text.rpartition(":")
-    return host or "0.0.0.0", int(port)
+        return outcome
 
 
 async def serve(options) -> None:
     gate = Gate(
-        host_port(options.upstream),
+        gate_http.host_port(options.upstream),
         options.limit,
         options.queue,
         options.queue_timeout,
         dict(options.request_default),
         options.cancel_on_disconnect,
     )
-    server = await asyncio.start_server(gate.handle, *host_port(options.listen), limit=MAX_HEAD, backlog=1024)
+    listen = gate_http.host_port(options.listen)
+    server = await asyncio.start_server(gate.handle, *listen, limit=MAX_HEAD, backlog=1024)
+    metrics = None
+    if options.metrics_listen:  # its own port: the Service never sends clients there
+
+        async def scrape(reader, writer) -> None:
+            await gate_metrics.serve_metrics(reader, writer, gate.render_metrics)
+
+        metrics = await asyncio.start_server(scrape, *gate_http.host_port(options.metrics_listen))
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
@@ -298,7 +254,8 @@ async def serve(options) -> None:
     print(
         f"gate: {options.listen} -> {options.upstream}, limit {options.limit}, queue {options.queue}, "
         f"queue timeout {options.queue_timeout:g}s, drain timeout {options.drain_timeout:g}s, cancel on "
-        f"disconnect {options.cancel_on_disconnect}, request defaults {dict(options.request_default)}",
+        f"disconnect {options.cancel_on_disconnect}, request defaults {dict(options.request_default)}, "
+        f"metrics {options.metrics_listen or 'off'}",
         flush=True,
     )
     started = time.monotonic()
@@ -309,6 +266,8 @@ async def serve(options) -> None:
     deadline = time.monotonic() + options.drain_timeout
     while gate.in_flight and time.monotonic() < deadline:
         await asyncio.sleep(0.05)
+    if metrics:
+        metrics.close()
     left = f", {gate.in_flight} cut off at the drain timeout" if gate.in_flight else ""
     print(
         f"gate: stopped after {time.monotonic() - started:.0f}s{left}: {json.dumps(gate.status())}",
@@ -320,6 +279,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--listen", default="0.0.0.0:8080")
     parser.add_argument("--upstream", default="127.0.0.1:11435")
+    parser.add_argument("--metrics-listen", default="", help="where GET /metrics answers (empty: nowhere)")
     parser.add_argument("--limit", type=int, required=True, help="generation requests at once")
     parser.add_argument("--queue", type=int, default=64, help="requests that may wait for a slot")
     parser.add_argument("--queue-timeout", type=float, default=300, help="seconds one may wait")
@@ -333,7 +293,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument(
         "--request-default",
-        type=parse_default,
+        type=gate_http.parse_default,
         action="append",
         default=[],
         metavar="KEY=VALUE",

@@ -2,8 +2,9 @@
 
 shimmy's API has no authentication, so the policy admits, on shimmy's port only: pods of the
 stack's own namespace (those with `clientPodLabels`, when set), pods of `clientNamespaces`, the
-GPU verification Job, and `clientCidrs` for a NodePort or LoadBalancer Service. Everything else
-is dropped by any CNI that enforces NetworkPolicy.
+GPU verification Job, and `clientCidrs` for a NodePort or LoadBalancer Service; on the gate's
+metrics port only pods of `monitoringNamespace` (when `monitoring` is on). Everything else is
+dropped by any CNI that enforces NetworkPolicy.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from shimmy_gpu.settings import Settings
 
 NAMESPACE_NAME_LABEL = "kubernetes.io/metadata.name"  # set by the API server on every namespace
 VERIFICATION_COMPONENT = "gpu-verification"
+VERIFICATION_NAME = "verify-gpu"  # the Job's name prefix (__main__.py), which the alerts match
 
 
 def verification_labels(settings: Settings) -> dict[str, str]:
@@ -46,10 +48,22 @@ def network_policy_spec(settings: Settings) -> dict[str, Any]:
         job = {key: labels[key] for key in ("app.kubernetes.io/component", "app.kubernetes.io/instance")}
         peers.append({"pod_selector": {"match_labels": job}})
     peers += [{"ip_block": {"cidr": cidr}} for cidr in network.client_cidrs]
+    ingress = [{"from": peers, "ports": [{"protocol": "TCP", "port": settings.workload.port}]}]
+    if settings.monitoring.mode != "none":
+        ingress.append(
+            {
+                "from": [
+                    {
+                        "namespace_selector": {
+                            "match_labels": {NAMESPACE_NAME_LABEL: settings.monitoring.namespace}
+                        }
+                    }
+                ],
+                "ports": [{"protocol": "TCP", "port": settings.monitoring.metrics_port}],
+            }
+        )
     return {
         "pod_selector": {"match_labels": workload.selector_labels(settings)},
         "policy_types": ["Ingress"],
-        "ingress": [
-            {"from": peers, "ports": [{"protocol": "TCP", "port": settings.workload.port}]},
-        ],
+        "ingress": ingress,
     }

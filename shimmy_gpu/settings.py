@@ -145,6 +145,15 @@ class VerificationSettings:
 
 
 @dataclass(frozen=True)
+class MonitoringSettings:
+    mode: str  # "none" | "annotations" | "prometheus-operator"
+    namespace: str  # the monitoring stack's: reaches the metrics port, holds the dashboard
+    labels: tuple[tuple[str, str], ...]  # on the operator's objects, for its selectors
+    metrics_port: int
+    latency_objective_seconds: float  # one of gate_metrics.LATENCY_BUCKETS
+
+
+@dataclass(frozen=True)
 class Settings:
     stack: str
     build: BuildSettings
@@ -155,5 +164,6 @@ class Settings:
     network: NetworkSettings
     gate: GateSettings
     verification: VerificationSettings
+    monitoring: MonitoringSettings
     render_manifests_to: str  # a folder: render YAML instead of talking to a cluster
     kube_context: str

@@ -10,12 +10,14 @@ from typing import Any
 
 from shimmy_policy import facts
 
+from shimmy_gpu import gate_metrics
 from shimmy_gpu.settings import ModelSettings, Settings, Toleration
 
 NAME = "shimmy"  # Deployment and Service: stable names for DNS, kubectl and the smoke test
 CONTAINER = "shimmy"
 GATE_CONTAINER = "shimmy-gate"  # the policy pack's default front container
 PORT_NAME = "http"
+METRICS_PORT_NAME = "metrics"  # the gate's GET /metrics, never in the Service
 GATE_SCRIPT = "gate.py"
 RUN_AS = facts.RUNTIME_UID
 # The namespace enforces what the pod already does: the "restricted" Pod Security Standard.
@@ -244,6 +246,8 @@ def gate_args(settings: Settings) -> list[str]:
         str(gate.queue_timeout_seconds),
         "--drain-timeout",
         str(settings.workload.shutdown_timeout_seconds),
+        "--metrics-listen",
+        f"0.0.0.0:{settings.monitoring.metrics_port}",
     ]
     if settings.build.shimmy.patched("client-disconnect"):
         # shimmy stops a generation whose connection closes: the gate may close it for a client that left.
@@ -260,7 +264,14 @@ def gate_container(settings: Settings) -> dict[str, Any]:
         "image": settings.gate.image,
         "command": gate_args(settings),
         "env": [{"name": "PYTHONDONTWRITEBYTECODE", "value": "1"}],
-        "ports": [{"name": PORT_NAME, "container_port": settings.workload.port, "protocol": "TCP"}],
+        "ports": [
+            {"name": PORT_NAME, "container_port": settings.workload.port, "protocol": "TCP"},
+            {
+                "name": METRICS_PORT_NAME,
+                "container_port": settings.monitoring.metrics_port,
+                "protocol": "TCP",
+            },
+        ],
         "resources": {
             "requests": {"cpu": "100m", "memory": "64Mi"},
             "limits": {"cpu": "1", "memory": "256Mi"},
@@ -318,6 +329,17 @@ def pod_spec(settings: Settings, image: Any, claim_name: Any, gate_config_map: A
     if w.runtime_class_name:
         spec["runtime_class_name"] = w.runtime_class_name
     return spec
+
+
+def pod_annotations(settings: Settings) -> dict[str, str]:
+    """The prometheus.io annotations that Prometheus' usual `kubernetes-pods` scrape job reads."""
+    if settings.monitoring.mode != "annotations":
+        return {}
+    return {
+        "prometheus.io/scrape": "true",
+        "prometheus.io/port": str(settings.monitoring.metrics_port),
+        "prometheus.io/path": gate_metrics.PATH,
+    }
 
 
 def deployment_strategy() -> dict[str, Any]:

@@ -2,7 +2,7 @@
 
 import inspect
 
-from shimmy_gpu import gate
+from shimmy_gpu import gate, gate_http, gate_metrics
 from tests.program import Program, run_program
 
 DEPLOYMENT = "kubernetes:apps/v1:Deployment"
@@ -34,11 +34,15 @@ def test_bind_port_container_port_and_service_target_agree(program):
     args = shimmy_container(program)["args"]
     host, port = args[args.index("--bind") + 1].rsplit(":", 1)
     (gate,) = [c for c in pod["containers"] if c["name"] == "shimmy-gate"]
-    (gate_port,) = gate["ports"]
+    gate_port, metrics_port = gate["ports"]
     assert (host, int(port)) == ("127.0.0.1", gate_port["containerPort"] + 1)
     assert gate["command"][gate["command"].index("--upstream") + 1] == f"{host}:{port}"
     (service_port,) = program.one(SERVICE).props["spec"]["ports"]
     assert service_port["targetPort"] == gate_port["containerPort"]
+    # the metrics port is the gate's own, and clients are never sent there
+    assert metrics_port["name"] == "metrics" and metrics_port["containerPort"] != service_port["targetPort"]
+    listen = gate["command"][gate["command"].index("--metrics-listen") + 1]
+    assert listen == f"0.0.0.0:{int(metrics_port['containerPort'])}"
 
 
 def test_service_selects_exactly_these_pods(program):
@@ -147,11 +151,21 @@ def test_only_the_stacks_clients_may_reach_shimmys_port(program):
     pod_labels = program.one(DEPLOYMENT).props["spec"]["template"]["metadata"]["labels"]
     assert policy["podSelector"]["matchLabels"].items() <= pod_labels.items()
     assert policy["policyTypes"] == ["Ingress"]
-    (rule,) = policy["ingress"]
+    rule, metrics = policy["ingress"]
     assert rule["ports"] == [{"protocol": "TCP", "port": 8081}]
     # This namespace's pods only; local admits only its labelled clients (the smokeTest pod).
     clients = {"shimmy-gpu/client": "true"} if program.stack == "local" else {}
     assert rule["from"] == [{"podSelector": {"matchLabels": clients}}]
+    # the metrics port: the monitoring namespace's pods only
+    assert metrics["ports"] == [{"protocol": "TCP", "port": 9464}]
+    assert metrics["from"] == [
+        {"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "monitoring"}}}
+    ]
+
+
+def test_without_monitoring_nothing_may_reach_the_metrics_port():
+    (rule,) = run_program("prod", {"monitoring": "none"}).one(NETWORK_POLICY).props["spec"]["ingress"]
+    assert rule["ports"] == [{"protocol": "TCP", "port": 8081}]
 
 
 def test_client_namespaces_labels_and_cidrs_widen_the_policy_and_nothing_else_does():
@@ -163,7 +177,7 @@ def test_client_namespaces_labels_and_cidrs_widen_the_policy_and_nothing_else_do
         "clientCidrs": ["10.0.0.0/8"],
         "verifyGpu": True,
     }
-    (rule,) = run_program("prod", overrides).one(NETWORK_POLICY).props["spec"]["ingress"]
+    rule, _metrics = run_program("prod", overrides).one(NETWORK_POLICY).props["spec"]["ingress"]
     clients = {"matchLabels": {"shimmy-client": "true"}}
     namespaces = {
         "matchExpressions": [{"key": "kubernetes.io/metadata.name", "operator": "In", "values": ["apps"]}]
@@ -186,15 +200,19 @@ def test_the_network_policy_can_be_left_to_the_cluster():
 
 def test_the_gate_runs_the_tested_script_verbatim():
     program = run_program("prod")
-    (config_map,) = program.of_type("kubernetes:core/v1:ConfigMap")
-    assert config_map.props["data"]["gate.py"] == inspect.getsource(gate)
+    (config_map,) = [c for c in program.of_type("kubernetes:core/v1:ConfigMap") if c.name == "shimmy-gate"]
+    assert config_map.props["data"] == {
+        "gate.py": inspect.getsource(gate),
+        "gate_http.py": inspect.getsource(gate_http),
+        "gate_metrics.py": inspect.getsource(gate_metrics),
+    }
     pod = program.one(DEPLOYMENT).props["spec"]["template"]["spec"]
     (volume,) = [v for v in pod["volumes"] if v["name"] == "gate"]
     assert volume["configMap"]["name"].startswith(config_map.name)  # its generated name
 
 
 def test_without_the_gate_there_is_no_gate_container_or_script():
-    program = run_program("prod", {"requestGate": False})
+    program = run_program("prod", {"requestGate": False, "monitoring": "none"})
     assert program.of_type("kubernetes:core/v1:ConfigMap") == []
     pod = program.one(DEPLOYMENT).props["spec"]["template"]["spec"]
     assert [c["name"] for c in pod["containers"]] == ["shimmy"]

@@ -505,6 +505,54 @@ BAD = [
         {"maxConcurrentRequests": 257},
         invalid("maxConcurrentRequests", 257, "expected a whole number from 0 to 256"),
     ),
+    # monitoring
+    (
+        {"monitoring": "prometheus"},
+        invalid("monitoring", "prometheus", "allowed values are none, annotations, prometheus-operator"),
+    ),
+    (
+        {"monitoring": "Annotations"},
+        invalid("monitoring", "Annotations", "allowed values are none, annotations, prometheus-operator"),
+    ),
+    (
+        {"monitoring": ""},
+        invalid("monitoring", "", "must not be empty: expected none, annotations, prometheus-operator"),
+    ),
+    (
+        {"monitoring": "annotations", "requestGate": False},
+        invalid(
+            "monitoring",
+            "annotations",
+            "the metrics come from the request gate: set requestGate true, or monitoring none",
+        ),
+    ),
+    ({"monitoringNamespace": "monitoring\n"}, invalid("monitoringNamespace", "monitoring\n", DNS)),
+    ({"monitoringNamespace": 'x"}'}, invalid("monitoringNamespace", 'x"}', DNS)),
+    (
+        {"monitoringLabels": {"release": "kps;id"}},
+        invalid("monitoringLabels['release']", "kps;id", LABEL_VALUE),
+    ),
+    ({"metricsPort": 80}, invalid("metricsPort", 80, "expected a whole number from 1024 to 65535")),
+    (
+        {"metricsPort": 8082},
+        invalid("metricsPort", 8082, "port 8081 is the gate's and 8082 shimmy's: pick another"),
+    ),
+    (
+        {"latencyObjectiveSeconds": "45"},
+        invalid(
+            "latencyObjectiveSeconds",
+            "45",
+            "allowed values are 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 20, 30, 60, 120, 300, 600",
+        ),
+    ),
+    (
+        {"latencyObjectiveSeconds": "30.0"},
+        invalid(
+            "latencyObjectiveSeconds",
+            "30.0",
+            "allowed values are 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 20, 30, 60, 120, 300, 600",
+        ),
+    ),
 ]
 
 

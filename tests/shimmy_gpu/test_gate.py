@@ -20,7 +20,7 @@ import time
 
 import pytest
 
-from shimmy_gpu import gate
+from shimmy_gpu import gate_http
 from tests.program import ROOT
 
 STAND_IN = textwrap.dedent(
@@ -143,10 +143,13 @@ def test_gate_holds_the_limit_and_answers_everything_it_queues(gated):
 
 def test_gate_rejects_beyond_its_queue(gated):
     results = []
+    together = threading.Barrier(8)
 
     def one():
-        # held long enough that all eight arrive before the first two finish, even on a busy machine
-        results.append(call(gated, "POST", "/api/generate", {"model": "m", "prompt": "p", "hold": 3})[0])
+        # sent together and held long enough that all eight arrive before the first two finish,
+        # even on a busy machine
+        together.wait()
+        results.append(call(gated, "POST", "/api/generate", {"model": "m", "prompt": "p", "hold": 4})[0])
 
     threads = [threading.Thread(target=one) for _ in range(8)]  # 2 run + 3 wait; 3 turned away
     for t in threads:
@@ -164,9 +167,9 @@ def test_gate_adds_request_defaults_only_where_absent(gated):
 
 
 def test_with_defaults_leaves_non_objects_alone():
-    assert gate.with_defaults(b"not json", {"top_p": 1.0}) == b"not json"
-    assert gate.with_defaults(b"[1]", {"top_p": 1.0}) == b"[1]"
-    assert gate.parse_default("top_p=1.0") == ("top_p", 1.0)
+    assert gate_http.with_defaults(b"not json", {"top_p": 1.0}) == b"not json"
+    assert gate_http.with_defaults(b"[1]", {"top_p": 1.0}) == b"[1]"
+    assert gate_http.parse_default("top_p=1.0") == ("top_p", 1.0)
 
 
 def raw_request(port: int, head: bytes) -> bytes:

@@ -36,6 +36,9 @@ def invalid(key: str, value: object, allowed: str) -> str:
 
 
 # (stack, overrides, the exact problem). prod runs the cuda accelerator, local the cpu one.
+# The local stack serves Gemma 3 270M; these cases size phi-3-mini in its RAM.
+PHI3 = {"modelMemoryMiB": 2300, "contextMemoryMiB": 1650}
+
 BAD = [
     # --- quantities that cannot run --------------------------------------------------------------
     ("prod", {"cpuRequest": "0.0"}, invalid("cpuRequest", "0.0", NO_CPU)),
@@ -118,24 +121,28 @@ BAD = [
     ),
     (
         "local",
-        {"memoryRequest": "1", "memoryLimit": "1"},
+        {**PHI3, "memoryRequest": "1", "memoryLimit": "1"},
         invalid("memoryLimit", "1", RESIDENT.format(n=1, need=4462)),
     ),
     (
         "local",
-        {"memoryRequest": "1k", "memoryLimit": "4461Mi"},
+        {**PHI3, "memoryRequest": "1k", "memoryLimit": "4461Mi"},
         invalid("memoryLimit", "4461Mi", RESIDENT.format(n=1, need=4462)),
     ),
-    ("local", {"maxConcurrentRequests": 8}, invalid("memoryLimit", "12Gi", RESIDENT.format(n=8, need=16012))),
-    ("local", {"memoryRequest": "1"}, invalid("memoryRequest", "1", RESIDENT.format(n=1, need=4462))),
     (
         "local",
-        {"memoryRequest": "4461Mi"},
+        {**PHI3, "maxConcurrentRequests": 8, "memoryLimit": "12Gi", "memoryRequest": "4462Mi"},
+        invalid("memoryLimit", "12Gi", RESIDENT.format(n=8, need=16012)),
+    ),
+    ("local", {**PHI3, "memoryRequest": "1"}, invalid("memoryRequest", "1", RESIDENT.format(n=1, need=4462))),
+    (
+        "local",
+        {**PHI3, "memoryRequest": "4461Mi"},
         invalid("memoryRequest", "4461Mi", RESIDENT.format(n=1, need=4462)),
     ),
     (
         "local",
-        {**AS_PUBLISHED, "maxConcurrentRequests": 2, "memoryLimit": "8Gi", "memoryRequest": "1G"},
+        {**PHI3, **AS_PUBLISHED, "maxConcurrentRequests": 2, "memoryLimit": "8Gi", "memoryRequest": "1G"},
         invalid("memoryLimit", "8Gi", COPIES.format(n=2, need=8412)),
     ),
     # --- namespaces the stack must not own ---------------------------------------------------------
@@ -559,8 +566,8 @@ ACCEPTED = [
         "prod",
         {"maxConcurrentRequests": 4, "cpuRequest": "1", "cpuLimit": "1"},
     ),  # resident: no worker per generation
-    ("local", {"memoryRequest": "4462Mi", "memoryLimit": "4462Mi"}),
-    ("local", {"maxConcurrentRequests": 8, "memoryLimit": "16012Mi"}),
+    ("local", {**PHI3, "memoryRequest": "4462Mi", "memoryLimit": "4462Mi"}),
+    ("local", {**PHI3, "maxConcurrentRequests": 8, "memoryLimit": "16012Mi", "memoryRequest": "4462Mi"}),
     ("prod", {"memoryRequest": "1Gi", "memoryLimit": "2Gi"}),
     ("prod", {"namespace": "default", "createNamespace": False}),
     ("prod", {"namespace": "kube-ml", "createNamespace": False}),
@@ -583,7 +590,10 @@ def test_the_edges_of_those_rules_still_pass(stack, overrides):
 
 
 def test_an_existing_namespace_is_deployed_into_by_name_and_never_declared():
-    program = run_program("prod", {"namespace": "default", "createNamespace": False})
+    # (the monitoring objects of prometheus-operator go to the monitoring namespace: not here)
+    program = run_program(
+        "prod", {"namespace": "default", "createNamespace": False, "monitoring": "annotations"}
+    )
     assert program.of_type("kubernetes:core/v1:Namespace") == []
     namespaced = [r for r in program.resources if r.type.startswith("kubernetes:") and "metadata" in r.props]
     assert namespaced and {r.props["metadata"]["namespace"] for r in namespaced} == {"default"}

@@ -32,7 +32,7 @@ def test_args_are_what_shimmy_1_9_reads(stack):
 
 
 def test_without_the_gate_shimmy_binds_every_interface_on_the_port_itself():
-    settings = settings_for(requestGate=False)
+    settings = settings_for(requestGate=False, monitoring="none")
     assert flag_value(workload.shimmy_args(settings), "--bind") == f"0.0.0.0:{settings.workload.port}"
     container = workload.shimmy_container(settings, "img")
     assert container["ports"] == [{"name": "http", "container_port": 8081, "protocol": "TCP"}]
@@ -46,9 +46,12 @@ def test_the_gate_listens_on_the_port_and_forwards_to_shimmy_with_the_stacks_lim
     assert gate["command"] == [
         "python3", "/gate/gate.py", "--listen", "0.0.0.0:8081", "--upstream", "127.0.0.1:8082",
         "--limit", "2", "--queue", "5", "--queue-timeout", "60",
-        "--drain-timeout", "30", "--cancel-on-disconnect",
+        "--drain-timeout", "30", "--metrics-listen", "0.0.0.0:9464", "--cancel-on-disconnect",
     ]  # fmt: skip
-    assert gate["ports"] == [{"name": "http", "container_port": 8081, "protocol": "TCP"}]
+    assert gate["ports"] == [
+        {"name": "http", "container_port": 8081, "protocol": "TCP"},
+        {"name": "metrics", "container_port": 9464, "protocol": "TCP"},
+    ]
     assert gate["security_context"] == workload.container_security_context()
     assert "ports" not in workload.shimmy_container(settings, "img")
 

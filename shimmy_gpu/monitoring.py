@@ -1,0 +1,65 @@
+"""How Prometheus finds the gate's metrics: the `monitoring` keys, scrape annotations, the PodMonitor.
+
+The metrics come from the request gate (shimmy 1.9.0's own /metrics is JSON and runs nvidia-smi on
+every call), on a port of their own that the Service does not expose: a PodMonitor, not a
+ServiceMonitor, selects the pods. The alerts are in alerts.py, the dashboard in dashboard.py.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from shimmy_gpu import gate_metrics, values, workload
+from shimmy_gpu.reader import Reader
+from shimmy_gpu.settings import MonitoringSettings, Settings
+
+MODES = ("none", "annotations", "prometheus-operator")
+SCRAPE_INTERVAL = "15s"
+# The objective is a bucket bound, so "slower than the objective" is read from one bucket, exactly.
+OBJECTIVES = tuple(gate_metrics.number(b) for b in gate_metrics.LATENCY_BUCKETS)
+
+
+def read(r: Reader) -> MonitoringSettings:
+    return MonitoringSettings(
+        mode=r.text("monitoring", choices=MODES),
+        namespace=r.text("monitoringNamespace", values.DNS_LABEL),
+        labels=r.text_map(
+            "monitoringLabels", values.QUALIFIED_NAME, values.LABEL_VALUE, "a map of label to value"
+        ),
+        metrics_port=r.integer("metricsPort", 1024, 65535),
+        latency_objective_seconds=float(r.text("latencyObjectiveSeconds", choices=OBJECTIVES) or 0),
+    )
+
+
+def check(r: Reader, settings: Settings) -> None:
+    m, port = settings.monitoring, settings.workload.port
+    if m.mode != "none" and not settings.gate.enabled:
+        r.fail(
+            "monitoring",
+            m.mode,
+            "the metrics come from the request gate: set requestGate true, or monitoring none",
+        )
+    if settings.gate.enabled and m.metrics_port in (port, port + 1):
+        r.fail(
+            "metricsPort", m.metrics_port, f"port {port} is the gate's and {port + 1} shimmy's: pick another"
+        )
+
+
+def selector(settings: Settings) -> str:
+    """The PromQL label matcher of this stack's series (the namespace is a DNS label: no quoting)."""
+    return f'namespace="{settings.workload.namespace}"'
+
+
+def pod_monitor_spec(settings: Settings) -> dict[str, Any]:
+    """camelCase: a custom resource's spec goes to the API server as written."""
+    return {
+        "selector": {"matchLabels": workload.selector_labels(settings)},
+        "namespaceSelector": {"matchNames": [settings.workload.namespace]},
+        "podMetricsEndpoints": [
+            {"port": workload.METRICS_PORT_NAME, "path": gate_metrics.PATH, "interval": SCRAPE_INTERVAL}
+        ],
+    }
+
+
+def object_labels(settings: Settings) -> dict[str, str]:
+    return {**workload.app_labels(settings), **dict(settings.monitoring.labels)}
