@@ -149,7 +149,8 @@ class Gate:
             return await self.forward(request_line, headers, body, reader, writer, upgrade, meter)
         if self.stopping.is_set():
             return await self.reject_stopping(writer)
-        if self.waiting >= self.queue and self.in_flight >= self.limit:
+        # One sum: a request that got its slot but has not resumed yet still counts as waiting.
+        if self.waiting + self.in_flight >= self.limit + self.queue:
             self.stats["rejected_queue_full"] += 1
             await respond(writer, 503, '{"error": "shimmy is busy: queue full"}', retry_after=5)
             return "queue_full"
