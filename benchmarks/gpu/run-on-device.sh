@@ -130,15 +130,15 @@ stage_load-t4() {
     for _ in $(seq 60); do grep -q holding "$W/logs/hog.log" && break; sleep 1; done
     cat "$W/logs/hog.log"
     local limit
-    limit=$(python3 - "$W/logs/load" "$R/benchmarks/gpu" <<'EOF'
+    limit=$(python3 - "$W/logs/load" "$R" <<'EOF'
 import re, sys
 from pathlib import Path
-sys.path.insert(0, sys.argv[2])
-from gate import limit_for
+sys.path[:0] = [sys.argv[2], sys.argv[2] + "/policy"]
+from shimmy_gpu.sizing import concurrent_generations
 log = next(Path(sys.argv[1]).glob("*shimmy-shimmy-0.log")).read_text(errors="replace")
-mib = sum(float(x) for x in re.findall(r"CUDA0 (?:model|KV|compute) buffer size =\s+([\d.]+) MiB", log)[:3])
-print(limit_for(15360, mib, 1024), end="")
-print(f"per-request GPU memory from llama.cpp's log: {mib:.0f} MiB -> limit_for(15360, {mib:.0f}, 1024)", file=sys.stderr)
+model, kv, compute = (float(x) for x in re.findall(r"CUDA0 (?:model|KV|compute) buffer size =\s+([\d.]+) MiB", log)[:3])
+print(concurrent_generations(15360, model, kv + compute, resident=False), end="")
+print(f"from llama.cpp's log: model {model:.0f} MiB, context {kv + compute:.0f} MiB (shimmy as published)", file=sys.stderr)
 EOF
     )
     echo "gate limit for a 16 GB T4: $limit"
