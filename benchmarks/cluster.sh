@@ -12,19 +12,8 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
 cluster=scripts/cluster.sh
 
-work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
-
-seconds() { # COMMAND...: its wall time in seconds, its output to $work/last.log
-    local start end
-    start=$(date +%s.%N)
-    "$@" >"$work/last.log" 2>&1 || {
-        cat "$work/last.log" >&2
-        return 1
-    }
-    end=$(date +%s.%N)
-    printf '%.1f' "$(echo "$end - $start" | bc)"
-}
+# shellcheck source=benchmarks/lib.sh
+source benchmarks/lib.sh # (the working folder is the repository root)
 
 peak_mib() { # the last GNU time report in $work/time.log, in MiB
     awk -F: '/Maximum resident set size/ {kb = $2} END {printf "%.0f", kb / 1024}' "$work/time.log"

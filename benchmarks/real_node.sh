@@ -9,19 +9,8 @@
 # Usage: benchmarks/real_node.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
-work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
-
-seconds() { # COMMAND...: its wall time in seconds, its output in $work/last.log
-    local start end
-    start=$(date +%s.%N)
-    "$@" >"$work/last.log" 2>&1 || {
-        cat "$work/last.log" >&2
-        return 1
-    }
-    end=$(date +%s.%N)
-    printf '%.1f' "$(echo "$end - $start" | bc)"
-}
+# shellcheck source=benchmarks/lib.sh
+source benchmarks/lib.sh # (the working folder is the repository root)
 
 echo "machine: $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg)"
 bash scripts/down.sh >/dev/null 2>&1

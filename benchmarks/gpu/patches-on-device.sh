@@ -9,7 +9,8 @@
 # SHIMMY_PATCHES empty and all, CUDA_ARCHITECTURES=90), llama-peer-src.tar.xz
 # (scripts/gpu/pack-peer-source.sh) and whl/ (the `gguf` wheel).
 #
-# Stages (skipped when too little of the call's DEADLINE_S, default 570 s, is left):
+# Stages (benchmarks/gpu/stages.sh runs them; skipped when too little of the call's DEADLINE_S,
+# default 570 s, is left):
 #   build   in the background: llama.cpp and the patched shimmy (scripts/gpu/build-on-device.sh),
 #           the pristine shimmy linked against the same llama.cpp, llama-server and llama-bench
 #           (scripts/gpu/build-peers-on-device.sh), the phi-3-mini-shaped model (make_model.py)
@@ -29,8 +30,9 @@ PHI3=$W/models/phi3-mini-random-q4k.gguf
 T4_LIMIT=7 # the gate's derived limit for phi-3-mini on a T4 (shimmy_gpu/sizing.py, Pulumi.yaml)
 export PATH=/usr/local/cuda/bin:$PATH PYTHONUNBUFFERED=1
 mkdir -p "$W/logs" "$W/models" "$W/res" "$OUT"
-
-left() { echo $((DEADLINE - (SECONDS - START))); }
+# shellcheck source=benchmarks/gpu/stages.sh
+source "$R/benchmarks/gpu/stages.sh"
+NEED=([build]=30 [peers]=120 [load]=150)
 
 build_all() { # runs detached; every part logs to $W/logs and leaves NAME.rc
     (
@@ -52,15 +54,8 @@ build_all() { # runs detached; every part logs to $W/logs and leaves NAME.rc
 }
 
 stage_build() {
-    if [[ ! -e $W/build.started ]]; then
-        touch "$W/build.started"
-        nproc
-        nvidia-smi --query-gpu=name,driver_version,memory.total,memory.used --format=csv
-        export -f build_all
-        export C R W PHI3
-        setsid bash -c build_all </dev/null >"$W/logs/build-all.log" 2>&1 &
-    fi
-    while [[ ! -e $W/builds.finished ]] && (($(left) > 20)); do sleep 10; done
+    start_builds build_all C R W PHI3
+    wait_for_builds
     for f in models peer shimmy; do echo "$f rc: $(cat "$W/$f.rc" 2>/dev/null || echo running)"; done
     tail -n 3 "$W/logs/peer.log"
     grep -E '^(built|applied)|libcuda' "$W/logs/shimmy.log" | tail -n 20
@@ -96,18 +91,4 @@ stage_load() {
 
 stages=("$@")
 ((${#stages[@]})) || stages=(build peers load)
-for stage in "${stages[@]}"; do
-    [[ -e $W/$stage.done ]] && { echo "== $stage: done in an earlier call"; continue; }
-    if (($(left) < 60)); then
-        echo "== $stage: $(left) s left in this call; run again"
-        break
-    fi
-    echo "== $stage ($(left) s left)"
-    if "stage_$stage" 2>&1 | tee "$OUT/$stage.txt"; then
-        touch "$W/$stage.done"
-    else
-        echo "== $stage: not finished"
-    fi
-    tar -czf "$OUT/$stage.tar.gz" -C "$W" res logs 2>/dev/null
-    [[ -e $W/$stage.done ]] || break
-done
+run_stages "${stages[@]}"

@@ -34,7 +34,8 @@ TINY=$W/models/tiny-f16.gguf
 export PATH=/usr/local/cuda/bin:$PATH PYTHONUNBUFFERED=1
 mkdir -p "$W/logs" "$W/models" "$W/gemma" "$W/res" "$OUT"
 
-left() { echo $((DEADLINE - (SECONDS - START))); }
+# shellcheck source=benchmarks/gpu/stages.sh
+source "$R/benchmarks/gpu/stages.sh"
 
 collect_gemma() {
     cp "$C"/gemma/piece* "$W/gemma/" 2>/dev/null || true
@@ -73,23 +74,16 @@ build_all() { # runs detached; every part logs to $W/logs
         echo $? >"$W/probe.rc"
     ) >"$W/logs/shimmy.log" 2>&1 &
     wait
-    touch "$W/build.done"
+    touch "$W/builds.finished"
 }
 
 stage_build() {
-    if [[ ! -e $W/build.started ]]; then
-        touch "$W/build.started"
-        nproc
-        nvidia-smi --query-gpu=name,driver_version,memory.total,memory.used --format=csv
-        export -f build_all
-        export C R W PHI3 TINY
-        setsid bash -c build_all </dev/null >"$W/logs/build-all.log" 2>&1 &
-    fi
-    while [[ ! -e $W/build.done ]] && (($(left) > 20)); do sleep 10; done
+    start_builds build_all C R W PHI3 TINY
+    wait_for_builds
     for f in models peer shimmy probe; do echo "$f rc: $(cat "$W/$f.rc" 2>/dev/null || echo running)"; done
     tail -n 3 "$W/logs/peer.log"
     grep -E '^(built|section|nvprune|lib)|sm_|^ +[0-9]+ ' "$W/logs/shimmy.log" "$W/logs/prune.log" | tail -n 60
-    [[ -e $W/build.done ]]
+    [[ -e $W/builds.finished ]]
 }
 
 # MODEL NAME: shimmy against the peers over HTTP, then shimmy's decode loop on its own llama.cpp
@@ -159,29 +153,8 @@ stage_gemma() {
     true
 }
 
-declare -A NEED=([build]=30 [part12]=200 [load-h200]=200 [load-t4]=230 [gemma]=120)
+NEED=([build]=30 [part12]=200 [load-h200]=200 [load-t4]=230 [gemma]=120)
 stages=("$@")
 ((${#stages[@]})) || stages=(build part12 load-h200 load-t4 gemma)
 collect_gemma
-for stage in "${stages[@]}"; do
-    if [[ -e $W/stage-$stage.done ]]; then
-        echo "== $stage: done in an earlier call"
-        continue
-    fi
-    if [[ $stage != build && ! -e $W/build.done ]]; then
-        echo "== $stage: SKIPPED (build not finished)"
-        continue
-    fi
-    if (($(left) < ${NEED[$stage]})); then
-        echo "== $stage: SKIPPED ($(left) s left, needs ${NEED[$stage]})"
-        continue
-    fi
-    echo "== $stage: starting at $((SECONDS - START)) s"
-    if "stage_$stage" 2>&1 | tee "$OUT/$stage.txt"; then
-        touch "$W/stage-$stage.done"
-        echo "== $stage: done at $((SECONDS - START)) s"
-    else
-        echo "== $stage: FAILED or unfinished at $((SECONDS - START)) s"
-    fi
-    tar -C "$W" -czf "$OUT/$stage.tar.gz" res logs 2>/dev/null
-done
+run_stages "${stages[@]}"
