@@ -54,8 +54,10 @@ def test_preview_of_every_stack_passes_the_policy_pack(previews, stack):
     result = previews.pulumi("preview", "--stack", stack, *policy_args(stack))
     assert "[mandatory]" not in result.stdout
     # The Stack, ShimmyImage and GpuInferenceService, the kubernetes provider, the Image, and the
-    # Namespace, model claim, gate ConfigMap, Service, NetworkPolicy and Deployment.
-    assert "+ 11 to create" in result.stdout
+    # Namespace, model claim, gate ConfigMap, Service, NetworkPolicy and Deployment; prod adds
+    # Monitoring with its PodMonitor, PrometheusRule and dashboard ConfigMap.
+    expected = 15 if stack == "prod" else 11
+    assert f"+ {expected} to create" in result.stdout
 
 
 def test_a_preview_without_a_docker_daemon_fails_at_the_docker_provider(previews):
@@ -87,10 +89,13 @@ def test_the_cpu_profile_on_a_gpu_stack_is_refused_naming_policy_and_deployment(
 
 @pytest.fixture(scope="module")
 def local(tmp_path_factory) -> Workspace:
-    """The local stack after a real `pulumi up`, with a registry login whose password is a secret,
-    and the model on an existing claim (so that replicas may change)."""
+    """The local stack after a real `pulumi up`, rendered to files instead of applied to the local
+    cluster, with a registry login whose password is a secret, and the model on an existing claim
+    (so that replicas may change)."""
     ws = workspace(tmp_path_factory.mktemp("local"), ROOT, ("local",))
+    ws.pulumi("config", "rm", "--stack", "local", "kubeContext")
     for key, value in (
+        ("renderManifestsTo", "rendered"),
         ("registryUsername", "ci-bot"),
         ("modelSource", "pvc"),
         ("modelExistingClaim", "models"),
