@@ -52,7 +52,9 @@ def local_settings(base_images: dict[str, str], model: Path) -> Settings:
     """The local stack's settings for the real model. Without the request gate, whose pod partner
     (a Python image) cannot be pulled here: shimmy then binds 0.0.0.0:<port> as a gate-less pod
     runs it; the gate runs beside the container from the host instead (test_real_image.py)."""
-    raw = raw_config(STACK, {**base_images, "modelFile": model.name, "requestGate": False})
+    # (and without its metrics, which the gate serves)
+    gateless = {"requestGate": False, "monitoring": "none"}
+    raw = raw_config(STACK, {**base_images, "modelFile": model.name, **gateless})
     return parse_settings(STACK, raw)
 
 
