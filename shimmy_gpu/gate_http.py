@@ -73,7 +73,9 @@ async def relay(upstream, request_line, headers, body, reader, writer, upgrade, 
     try:
         up_reader, up_writer = await asyncio.open_connection(*upstream)
     except OSError:
-        await respond(writer, 502, '{"error": "shimmy is not answering"}')
+        # Nothing listens: shimmy is loading its model or being restarted. A client can retry, and
+        # the pod's readiness takes it out of rotation if it stays down.
+        await respond(writer, 503, '{"error": "shimmy is not answering: try again"}', retry_after=5)
         return "upstream_error"
     kept = [(k, v) for k, v in headers if upgrade or k.strip().lower() not in ("connection", "keep-alive")]
     lines = [request_line] + [f"{k}:{v}" for k, v in kept] + ([] if upgrade else ["Connection: close"])

@@ -159,6 +159,23 @@ def test_gate_rejects_beyond_its_queue(gated):
     assert sorted(results) == [200] * 5 + [503] * 3
 
 
+def test_while_shimmy_is_down_a_generation_gets_503_with_retry_after(tmp_path):
+    # shimmy killed or still loading: nothing listens behind the gate, and the client is told to
+    # come back rather than given a bare gateway error.
+    port, stand_in, proxy = start_gate(tmp_path)
+    stand_in.kill()
+    stand_in.wait()
+    try:
+        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+        connection.request("POST", "/api/generate", json.dumps({"prompt": "hi"}))
+        response = connection.getresponse()
+        assert response.status == 503 and response.getheader("Retry-After") == "5"
+        assert json.loads(response.read()) == {"error": "shimmy is not answering: try again"}
+    finally:
+        proxy.terminate()
+        proxy.wait()
+
+
 def test_gate_adds_request_defaults_only_where_absent(gated):
     _, plain = call(gated, "POST", "/api/generate", {"model": "m", "prompt": "p"})
     _, chosen = call(gated, "POST", "/v1/chat/completions", {"model": "m", "messages": [], "top_p": 0.5})
