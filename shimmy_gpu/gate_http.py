@@ -85,19 +85,22 @@ async def relay(upstream, request_line, headers, body, reader, writer, upgrade, 
 
     async def down() -> None:  # shimmy -> client; to the end unless shimmy stops for a client that left
         nonlocal client_gone
-        while chunk := await up_reader.read(65536):
-            if meter.first_byte is None:
-                meter.first_byte = time.monotonic()
-            meter.feed(chunk)
-            if client_gone:
-                continue
-            try:
-                writer.write(chunk)
-                await writer.drain()
-            except ConnectionError:
-                client_gone = True
-                if cancel:
-                    return
+        try:
+            while chunk := await up_reader.read(65536):
+                if meter.first_byte is None:
+                    meter.first_byte = time.monotonic()
+                meter.feed(chunk)
+                if client_gone:
+                    continue
+                try:
+                    writer.write(chunk)
+                    await writer.drain()
+                except ConnectionError:
+                    client_gone = True
+                    if cancel:
+                        return
+        except ConnectionError:  # shimmy went away mid-answer (killed): what came is all there is
+            pass
 
     async def up() -> None:  # client -> shimmy, for a websocket after the upgrade
         while chunk := await reader.read(65536):
@@ -126,4 +129,11 @@ async def relay(upstream, request_line, headers, body, reader, writer, upgrade, 
             if task:
                 task.cancel()
         up_writer.close()
-    return "client_gone" if client_gone else meter.outcome()
+    if client_gone:
+        return "client_gone"
+    if meter.first_byte is None and not upgrade:
+        # shimmy closed the connection without a byte of answer (killed mid-generation): the
+        # client gets a reason and may retry instead of an empty reply.
+        await respond(writer, 503, '{"error": "shimmy stopped before answering: try again"}', retry_after=5)
+        return "upstream_error"
+    return meter.outcome()

@@ -25,7 +25,7 @@ from tests.program import ROOT
 
 STAND_IN = textwrap.dedent(
     """\
-    import json, select, socket, sys, threading, time
+    import json, select, socket, struct, sys, threading, time
     from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
     lock, state = threading.Lock(), {"now": 0, "max": 0, "abandoned": 0}
 
@@ -43,6 +43,12 @@ STAND_IN = textwrap.dedent(
             return bool(readable) and not self.connection.recv(1, socket.MSG_PEEK)
         def do_POST(self):
             got = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+            if got.get("drop"):  # like shimmy killed mid-generation: the connection ends unanswered
+                if got["drop"] == "reset":
+                    self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+                self.connection.close()
+                self.close_connection = True
+                return
             with lock:
                 state["now"] += 1; state["max"] = max(state["max"], state["now"])
             end, abandoned = time.monotonic() + got.get("hold", 0.3), False
@@ -174,6 +180,14 @@ def test_while_shimmy_is_down_a_generation_gets_503_with_retry_after(tmp_path):
     finally:
         proxy.terminate()
         proxy.wait()
+
+
+@pytest.mark.parametrize("drop", ["close", "reset"])
+def test_shimmy_gone_mid_generation_gets_503_with_retry_after_and_frees_the_slot(gated, drop):
+    status, data = call(gated, "POST", "/api/generate", {"drop": drop})
+    assert (status, json.loads(data)) == (503, {"error": "shimmy stopped before answering: try again"})
+    statuses = [call(gated, "POST", "/api/generate", {"hold": 0})[0] for _ in range(3)]
+    assert statuses == [200, 200, 200]  # the gate's slots are all free again
 
 
 def test_gate_adds_request_defaults_only_where_absent(gated):
