@@ -34,7 +34,7 @@
 # k8s/go, cluster state in cluster/.
 # The API server runs with client-certificate authentication, Node,RBAC authorization, the default
 # admission plugins plus NodeRestriction (PodSecurity among them); etcd is reached over mutual TLS.
-# kwok's pods run no container: see the README, "A local Kubernetes control plane".
+# kwok's pods run no container: see docs/local-cluster.md.
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)

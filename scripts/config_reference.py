@@ -1,7 +1,8 @@
-"""The README's config reference, generated from Pulumi.yaml, the one place keys are declared.
+"""The configuration reference in docs/configuration.md, generated from Pulumi.yaml, the one place
+keys are declared.
 
-After changing Pulumi.yaml: `python scripts/config_reference.py --write` (tests/test_readme.py
-fails while the README's table differs).
+After changing Pulumi.yaml: `python scripts/config_reference.py --write` (tests/test_docs.py fails
+while the table differs).
 """
 
 import json
@@ -13,7 +14,7 @@ sys.path.insert(0, str(ROOT))
 
 from shimmy_gpu.stack_config import declared  # noqa: E402
 
-README = ROOT / "README.md"
+DOC = ROOT / "docs" / "configuration.md"
 START, END = "<!-- config-reference:start -->\n", "<!-- config-reference:end -->"
 
 
@@ -30,7 +31,7 @@ def _table_span(text: str) -> tuple[int, int]:
     return text.index(START) + len(START), text.index(END)
 
 
-def readme_table(text: str) -> str:
+def doc_table(text: str) -> str:
     start, end = _table_span(text)
     return text[start:end]
 
@@ -42,6 +43,6 @@ def with_table(text: str) -> str:
 
 if __name__ == "__main__":
     if sys.argv[1:] == ["--write"]:
-        README.write_text(with_table(README.read_text()))
+        DOC.write_text(with_table(DOC.read_text()))
     else:
         print(config_reference(), end="")

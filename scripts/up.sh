@@ -10,7 +10,7 @@
 #   machine into the cache folder (mode 600). Its encryption salt belongs to this machine, so
 #   Pulumi writes it into a copy of Pulumi.local.yaml in the cache (--config-file), never into
 #   the tracked file.
-#   other stacks: they already exist in the team backend with their own passphrase (README, "CI").
+#   other stacks: they already exist in the team backend with their own passphrase (docs/ci-and-previews.md).
 # `make down` (scripts/down.sh) destroys the local stack and stops the cluster.
 set -euo pipefail
 cd "$(dirname "$0")/.."

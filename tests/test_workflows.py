@@ -1,5 +1,5 @@
 """The GitHub workflows: pinned actions, least privilege, the project's own scripts, and a path to
-the pinned Pulumi CLI and plugins in every job that previews or updates; the README's CI section
+the pinned Pulumi CLI and plugins in every job that previews or updates; docs/ci-and-previews.md
 describes them."""
 
 import re
@@ -10,8 +10,7 @@ import yaml
 
 ROOT = Path(__file__).resolve().parent.parent
 WORKFLOWS = sorted((ROOT / ".github" / "workflows").glob("*.yml"))
-_README = (ROOT / "README.md").read_text()
-CI_DOC = _README[_README.index("## CI:") : _README.index("\n## ", _README.index("## CI:") + 1)]
+CI_DOC = (ROOT / "docs" / "ci-and-previews.md").read_text()
 USES = re.compile(r"uses:\s*([\w.-]+/[\w.-]+)@(\S+)(?:\s*#\s*(\S+))?")
 
 
@@ -22,7 +21,7 @@ def test_every_action_is_pinned_to_a_commit_and_docs_name_its_version():
         assert re.fullmatch(r"[0-9a-f]{40}", ref), f"{action}@{ref} is not pinned to a commit"
         assert version, f"{action}@{ref} has no version comment"
         assert f"`{action}` {version}" in " ".join(CI_DOC.split()), (
-            f"README CI section misses {action} {version}"
+            f"docs/ci-and-previews.md misses {action} {version}"
         )
 
 

@@ -220,6 +220,6 @@ def test_without_the_gate_there_is_no_gate_container_or_script():
 
 def test_previews_against_a_reachable_cluster_are_the_api_servers_dry_run(program):
     # pulumi-kubernetes previews a create as a server-side dry-run apply only in SSA mode; the
-    # program sets it rather than trusting PULUMI_K8S_ENABLE_SERVER_SIDE_APPLY (README, "Previews").
+    # program sets it rather than trusting PULUMI_K8S_ENABLE_SERVER_SIDE_APPLY (docs/ci-and-previews.md).
     (provider,) = program.of_type("pulumi:providers:kubernetes")
     assert provider.props["enableServerSideApply"] == "true"

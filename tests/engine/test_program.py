@@ -62,7 +62,7 @@ def test_preview_of_every_stack_passes_the_policy_pack(previews, stack):
 
 def test_a_preview_without_a_docker_daemon_fails_at_the_docker_provider(previews):
     # pulumi-docker 5.1.0 pings the daemon in its provider's Configure, even for a preview that
-    # builds nothing (README, "Previews"); the kubernetes side and the pack never run.
+    # builds nothing (docs/ci-and-previews.md); the kubernetes side and the pack never run.
     no_daemon = Workspace(previews.dir, {**previews.env, "DOCKER_HOST": "unix:///nonexistent/docker.sock"})
     result = no_daemon.pulumi("preview", "--stack", "dev", *policy_args("dev"), check=False)
     assert result.returncode == 1
