@@ -9,7 +9,7 @@ import re
 from decimal import Decimal
 from pathlib import PurePosixPath
 
-from shimmy_policy import facts
+import shimmy_facts as facts
 
 from shimmy_gpu import references, values
 from shimmy_gpu.reader import Reader

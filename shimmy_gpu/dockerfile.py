@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import shlex
 
-from shimmy_policy import facts
+import shimmy_facts as facts
 
 from shimmy_gpu.settings import BuildSettings
 

@@ -7,7 +7,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from shimmy_policy.facts import ARG_VERSION
+from shimmy_facts import ARG_VERSION
+
 from shimmy_policy.model import Resource, Subject
 from shimmy_policy.props import get, is_unknown, mapping
 from shimmy_policy.recognition import Recognition

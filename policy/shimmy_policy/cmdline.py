@@ -14,7 +14,8 @@ from dataclasses import dataclass
 from pathlib import PurePosixPath
 from typing import Any
 
-from shimmy_policy.facts import VALUE_FLAGS
+from shimmy_facts import VALUE_FLAGS
+
 from shimmy_policy.props import is_unknown
 
 SHELLS = frozenset({"sh", "bash", "ash", "dash", "zsh"})

@@ -6,7 +6,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from shimmy_policy.facts import DEFAULT_BIND, UNREAD_ENV
+from shimmy_facts import DEFAULT_BIND, UNREAD_ENV
+
 from shimmy_policy.model import MANDATORY, Finding, Subject
 from shimmy_policy.readers import (
     LOOPBACK_HOSTS,

@@ -10,8 +10,7 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from shimmy_policy.builds import shimmy_build
-from shimmy_policy.facts import (
+from shimmy_facts import (
     ARG_ACCELERATOR,
     ARG_CUDA_ARCHITECTURES,
     ARG_FEATURES,
@@ -19,6 +18,8 @@ from shimmy_policy.facts import (
     CUDA_FEATURES,
     CUDA_RELEASES,
 )
+
+from shimmy_policy.builds import shimmy_build
 from shimmy_policy.model import ALLOW_CPU, MANDATORY, Finding, Resource, ResourceRule, Subject
 from shimmy_policy.recognition import RECOGNITION_SCHEMA
 

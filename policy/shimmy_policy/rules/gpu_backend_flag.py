@@ -5,8 +5,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from shimmy_facts import GPU_BACKENDS, UNREAD_ENV
+
 from shimmy_policy.cmdline import without_flag
-from shimmy_policy.facts import GPU_BACKENDS, UNREAD_ENV
 from shimmy_policy.model import ALLOW_CPU, MANDATORY, Finding, Subject
 from shimmy_policy.props import items, reveal, set_keeping_secret
 from shimmy_policy.readers import env_names

@@ -11,7 +11,8 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from shimmy_policy import facts
+import shimmy_facts as facts
+
 from shimmy_policy.model import MANDATORY, Finding, Subject, flag
 from shimmy_policy.props import is_unknown
 from shimmy_policy.recognition import image_repository

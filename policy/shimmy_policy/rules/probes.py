@@ -5,7 +5,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from shimmy_policy.facts import HEALTH_PATH, METRICS_PATH
+from shimmy_facts import HEALTH_PATH, METRICS_PATH
+
 from shimmy_policy.model import ADVISORY, Finding, Subject
 from shimmy_policy.props import get
 from shimmy_policy.workloads import Container, Workload, container_rule

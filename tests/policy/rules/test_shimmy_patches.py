@@ -1,7 +1,7 @@
 """shimmy-patches: the rule function on its own."""
 
 import pytest
-from shimmy_policy import facts
+import shimmy_facts as facts
 from shimmy_policy.model import Resource
 from shimmy_policy.props import UNKNOWN
 from shimmy_policy.rules.shimmy_patches import RULE

@@ -1,8 +1,10 @@
 """What shimmy 1.x is and does, and what this project's image promises: the one home of these facts.
 
-The Pulumi program (config validation, Dockerfile, pod spec), the policy pack and the docs import
-them from here, so a check in one can never drift from the other. Each fact was read in shimmy's
-own source at tag v1.9.0 or measured on a real GPU (docs/gpu-results.md).
+The Pulumi program (config validation, Dockerfile, pod spec), the policy pack's rules and the docs
+import them from here, so a check in one can never drift from the other. The package imports
+neither side: it ships in policy/ only so that the pack stays self-contained
+(tests/test_import_direction.py keeps the direction). Each fact was read in shimmy's own source at
+tag v1.9.0 or measured on a real GPU (docs/gpu-results.md).
 """
 
 from __future__ import annotations
