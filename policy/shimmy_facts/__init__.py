@@ -14,6 +14,8 @@ from __future__ import annotations
 # Releases whose `llama-cuda` feature really builds llama.cpp with CUDA, both ends included.
 # v2.0 removed llama.cpp and CUDA; some 2.x releases accept `llama-cuda` as an empty feature.
 CUDA_RELEASES = ((1, 4, 2), (1, 9, 0))
+# The same two releases as messages write them ("1.4.2", "1.9.0").
+CUDA_RELEASE_FIRST, CUDA_RELEASE_LAST = (".".join(map(str, release)) for release in CUDA_RELEASES)
 # sha256 of the published .crate files (crates.io index `cksum`). 1.8.2 and 1.9.0 are yanked:
 # `cargo install` refuses them, the .crate itself stays downloadable.
 CRATE_SHA256 = {
