@@ -27,6 +27,13 @@ for path in sorted(pathlib.Path(sysconfig.get_paths()["purelib"]).glob("*/pulumi
 PY
 }
 
+# The packages a builder image needs, one a line: policy/shimmy_facts/builder-packages.txt, which the
+# generated Dockerfile installs too (shimmy_facts.BUILDER_PACKAGES).
+builder_packages() {
+  grep -v -e '^[[:space:]]*#' -e '^[[:space:]]*$' "$SHIMMY_GPU_ROOT/policy/shimmy_facts/builder-packages.txt" |
+    tr -d '[:blank:]'
+}
+
 # The `--policy-pack` arguments for STACK: the pack, and the stack's policy config if it has one.
 policy_args() {
   local stack=$1

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import ast
+import re
+import subprocess
 
 import shimmy_facts as facts
 
@@ -26,3 +28,21 @@ def test_the_cuda_release_range_is_written_only_in_the_facts():
         if any(facts.CUDA_RELEASE_FIRST in text for text in _strings(path))
     ]
     assert by_hand == []
+
+
+def _shell(function: str) -> list[str]:
+    out = subprocess.run(
+        ["bash", "-c", f"source scripts/common.sh && {function}"],
+        cwd=ROOT, capture_output=True, text=True, check=True,
+    ).stdout  # fmt: skip
+    return out.splitlines()
+
+
+def test_the_base_images_and_the_dockerfile_install_the_same_builder_packages():
+    assert _shell("builder_packages") == list(facts.BUILDER_PACKAGES)
+    assert "util-linux" in facts.BUILDER_PACKAGES  # taskset, for buildJobs
+    script = (ROOT / "scripts" / "base-images.sh").read_text()
+    assert re.search(r"^BUILD_PACKAGES=\$\(builder_packages\b", script, re.M)
+    rendered = (ROOT / "docker" / "Dockerfile").read_text()  # the renderer's output (test_dockerfile.py)
+    install = rendered[rendered.index("apt-get install") : rendered.index("rm -rf /var/lib/apt/lists")]
+    assert re.findall(r"^\s+(\S+) \\$", install, re.M) == list(facts.BUILDER_PACKAGES)

@@ -9,6 +9,8 @@ tag v1.9.0 or measured on a real GPU (docs/gpu-results.md).
 
 from __future__ import annotations
 
+from importlib import resources
+
 # --- releases ------------------------------------------------------------------------------------
 
 # Releases whose `llama-cuda` feature really builds llama.cpp with CUDA, both ends included.
@@ -132,6 +134,14 @@ def discovery_skips(name: str, *, root: bool) -> bool:
 
 
 # --- this project's image ------------------------------------------------------------------------
+
+# Packages the builder needs on top of its base, in builder-packages.txt so that
+# scripts/base-images.sh reads the same list (common.sh's `builder_packages`).
+BUILDER_PACKAGES = tuple(
+    line.strip()
+    for line in resources.files(__name__).joinpath("builder-packages.txt").read_text().splitlines()
+    if line.strip() and not line.lstrip().startswith("#")
+)
 
 # Numeric non-root user of the runtime image (runAsNonRoot can only verify a numeric USER).
 RUNTIME_UID = 10001
