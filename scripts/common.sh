@@ -9,9 +9,9 @@ export SHIMMY_GPU_CACHE="${SHIMMY_GPU_CACHE:-$HOME/.cache/shimmy-gpu}"
 SHIMMY_GPU_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 
 # The Pulumi CLI version: the `pulumi` SDK pin in requirements.txt (the engine and the SDK move
-# together; scripts/setup.sh installs exactly this CLI).
+# together; scripts/setup.sh installs exactly this CLI), read by scripts/pins.py.
 pulumi_cli_version() {
-  sed -n 's/^pulumi==\([0-9][0-9.]*\)[[:space:]]*$/\1/p' "$SHIMMY_GPU_ROOT/requirements.txt"
+  python3 "$SHIMMY_GPU_ROOT/scripts/pins.py" pulumi
 }
 
 # "name version" of each resource plugin that a Pulumi SDK in the project's virtualenv declares
