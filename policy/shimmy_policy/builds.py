@@ -9,9 +9,9 @@ from typing import Any
 
 from shimmy_facts import ARG_VERSION
 
-from shimmy_policy.model import Resource, Subject
 from shimmy_policy.props import get, is_unknown, mapping
 from shimmy_policy.recognition import Recognition
+from shimmy_policy.rule_types import Resource, Subject
 
 IMAGE_TYPES = {
     # pulumi-docker v4+: imageName + build.args; docker-build: tags + buildArgs.

@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from shimmy_policy.model import Finding, Resource, ResourceRule, StackRule
 from shimmy_policy.props import mapping
+from shimmy_policy.rule_types import Finding, Resource, ResourceRule, StackRule
 from shimmy_policy.rules import (
     bind_address,
     cuda_image,

@@ -4,9 +4,9 @@ import json
 from pathlib import Path
 
 import pytest
-from shimmy_policy.model import Resource
 from shimmy_policy.props import UNKNOWN
 from shimmy_policy.registry import RULES, effective_level, evaluate, evaluate_stack
+from shimmy_policy.rule_types import Resource
 
 from tests.program import STACKS, declared_resources, run_program
 

@@ -1,7 +1,7 @@
 """The registry: every rule once, levels and config from a policy config file, evaluation."""
 
-from shimmy_policy.model import StackRule
 from shimmy_policy.registry import BY_NAME, RULES, effective_level, evaluate, rule_config
+from shimmy_policy.rule_types import StackRule
 
 from tests.policy.corpus.builders import DEPLOYMENT, deployment
 

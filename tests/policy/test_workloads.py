@@ -1,10 +1,10 @@
 """The workload view of any kind and the rules built on it: what they say, where, what they cannot read."""
 
 import pytest
-from shimmy_policy.model import Resource
 from shimmy_policy.props import UNKNOWN
 from shimmy_policy.recognition import Recognition
 from shimmy_policy.registry import evaluate
+from shimmy_policy.rule_types import Resource
 from shimmy_policy.rules import gpu_backend_flag, gpu_resource, gpu_toleration
 from shimmy_policy.workloads import workload
 

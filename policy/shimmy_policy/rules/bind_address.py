@@ -8,8 +8,7 @@ from typing import Any
 
 from shimmy_facts import DEFAULT_BIND, UNREAD_ENV
 
-from shimmy_policy.model import MANDATORY, Finding, Subject
-from shimmy_policy.readers import (
+from shimmy_policy.container_fields import (
     LOOPBACK_HOSTS,
     WILDCARD_HOSTS,
     declared_ports,
@@ -18,6 +17,7 @@ from shimmy_policy.readers import (
     split_bind,
 )
 from shimmy_policy.recognition import Recognition
+from shimmy_policy.rule_types import MANDATORY, Finding, Subject
 from shimmy_policy.workloads import Container, Workload, container_rule
 
 NAME = "bind-address"

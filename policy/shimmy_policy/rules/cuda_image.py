@@ -22,8 +22,8 @@ from shimmy_facts import (
 )
 
 from shimmy_policy.builds import shimmy_build
-from shimmy_policy.model import ALLOW_CPU, MANDATORY, Finding, Resource, ResourceRule, Subject
 from shimmy_policy.recognition import RECOGNITION_SCHEMA
+from shimmy_policy.rule_types import ALLOW_CPU, MANDATORY, Finding, Resource, ResourceRule, Subject
 
 NAME = "cuda-image"
 ARCHITECTURE = re.compile(r"\d+[a-z]?(-real|-virtual)?|all|all-major")

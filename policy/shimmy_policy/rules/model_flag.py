@@ -8,7 +8,7 @@ from typing import Any
 
 from shimmy_facts import discovery_skips
 
-from shimmy_policy.model import MANDATORY, Finding, Subject
+from shimmy_policy.rule_types import MANDATORY, Finding, Subject
 from shimmy_policy.workloads import Container, Workload, container_rule
 
 NAME = "model-flag"

@@ -1,8 +1,8 @@
 """cuda-image: the rule function on its own."""
 
 import pytest
-from shimmy_policy.model import Resource
 from shimmy_policy.props import UNKNOWN
+from shimmy_policy.rule_types import Resource
 from shimmy_policy.rules.cuda_image import RULE
 
 from tests.policy.corpus.builders import image_build

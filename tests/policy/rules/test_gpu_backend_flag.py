@@ -1,7 +1,7 @@
 """gpu-backend-flag: the rule function on its own."""
 
 import pytest
-from shimmy_policy.model import Resource
+from shimmy_policy.rule_types import Resource
 from shimmy_policy.rules.gpu_backend_flag import RULE
 
 from tests.policy.corpus import resource

@@ -1,8 +1,8 @@
 """gpu-resource: the rule function on its own."""
 
 import pytest
-from shimmy_policy.model import Resource
 from shimmy_policy.props import UNKNOWN
+from shimmy_policy.rule_types import Resource
 from shimmy_policy.rules.gpu_resource import RULE
 
 from tests.policy.corpus import resource

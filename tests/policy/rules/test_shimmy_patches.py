@@ -2,8 +2,8 @@
 
 import pytest
 import shimmy_facts as facts
-from shimmy_policy.model import Resource
 from shimmy_policy.props import UNKNOWN
+from shimmy_policy.rule_types import Resource
 from shimmy_policy.rules.shimmy_patches import RULE
 
 from tests.policy.corpus.builders import image_build
