@@ -66,16 +66,6 @@ def holds_secret(value: Any) -> bool:
     return False
 
 
-def holds_unknown(value: Any) -> bool:
-    if is_unknown(value):
-        return True
-    if isinstance(value, Mapping):
-        return any(holds_unknown(item) for item in value.values())
-    if isinstance(value, list | tuple):
-        return any(holds_unknown(item) for item in value)
-    return False
-
-
 def get(value: Any, *path: str | int) -> Any:
     """The value at `path`, None where it is absent, the sentinel itself where a step is unknown."""
     for step in path:

@@ -15,7 +15,9 @@ from pulumi.runtime import proto
 from pulumi_policy import EnforcementLevel
 from pulumi_policy.policy import _PolicyAnalyzerServicer
 from shimmy_policy.pack import PACK_NAME, policies
-from shimmy_policy.registry import RULES, effective_level, rule_config
+from shimmy_policy.registry import RULES
+
+from tests.policy.evaluate import effective_level, rule_config
 
 LEVELS = {
     "advisory": proto.ADVISORY,
