@@ -20,9 +20,8 @@ from pulumi_policy import (
     StackValidationArgs,
     StackValidationPolicy,
 )
-from pulumi_policy.deserialize import serialize_properties
-from pulumi_policy.proxy import UNKNOWN_STRING_VALUE, UnknownValueError
 
+from shimmy_policy.engine_api import UNKNOWN_STRING_VALUE, UnknownValueError, serialize_properties
 from shimmy_policy.props import reveal
 from shimmy_policy.registry import RULES
 from shimmy_policy.rule_types import Finding, Level, Resource, ResourceRule, StackRule
