@@ -5,8 +5,9 @@
 #   scripts/base-images.sh pod          # the pod's other images, by digest (pythonImage, modelFetcherImage)
 #
 # - runtime: Debian bookworm minbase without docs/locales/apt lists (the debian:bookworm-slim role)
-# - builder: runtime + compilers, cmake, clang/libclang for bindgen, curl, git (the cpu builder),
-#            trusting this machine's extra CAs (/usr/local/share/ca-certificates)
+# - builder: runtime + the packages the generated Dockerfile installs (compilers, cmake,
+#            clang/libclang for bindgen, curl, git: policy/shimmy_facts/builder-packages.txt), the
+#            cpu builder, trusting this machine's extra CAs (/usr/local/share/ca-certificates)
 # - cuda-builder (with `cuda`): Debian trixie + its non-free CUDA 12.4.1 toolkit, same tools
 # - python (with `pod`): runtime + Debian's python3, for the request gate (standard library only)
 # - fetch (with `pod`):  runtime + curl and CA certificates, for the model's init container
@@ -38,7 +39,8 @@ TRIXIE_IMAGE="$REGISTRY/shimmy-base/runtime:trixie"
 PYTHON_IMAGE="$REGISTRY/shimmy-base/python:$SUITE"
 FETCH_IMAGE="$REGISTRY/shimmy-base/fetch:$SUITE"
 CUDA_BUILDER_IMAGE="$REGISTRY/shimmy-base/cuda-builder:trixie-12.4.1"
-BUILD_PACKAGES="build-essential cmake clang libclang-dev pkg-config ca-certificates curl git"
+# What the generated Dockerfile installs on top of a builder (common.sh), baked in here.
+BUILD_PACKAGES=$(builder_packages | paste -sd ' ' -)
 
 log() { echo "base-images: $*" >&2; }
 have() { "$DOCKER" image inspect "$1" >/dev/null 2>&1; }

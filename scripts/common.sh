@@ -9,9 +9,9 @@ export SHIMMY_GPU_CACHE="${SHIMMY_GPU_CACHE:-$HOME/.cache/shimmy-gpu}"
 SHIMMY_GPU_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 
 # The Pulumi CLI version: the `pulumi` SDK pin in requirements.txt (the engine and the SDK move
-# together; scripts/setup.sh installs exactly this CLI).
+# together; scripts/setup.sh installs exactly this CLI), read by scripts/pins.py.
 pulumi_cli_version() {
-  sed -n 's/^pulumi==\([0-9][0-9.]*\)[[:space:]]*$/\1/p' "$SHIMMY_GPU_ROOT/requirements.txt"
+  python3 "$SHIMMY_GPU_ROOT/scripts/pins.py" pulumi
 }
 
 # "name version" of each resource plugin that a Pulumi SDK in the project's virtualenv declares
@@ -25,6 +25,13 @@ for path in sorted(pathlib.Path(sysconfig.get_paths()["purelib"]).glob("*/pulumi
     if info.get("resource") and info.get("name"):
         print(info["name"], info["version"].removeprefix("v"))
 PY
+}
+
+# The packages a builder image needs, one a line: policy/shimmy_facts/builder-packages.txt, which the
+# generated Dockerfile installs too (shimmy_facts.BUILDER_PACKAGES).
+builder_packages() {
+  grep -v -e '^[[:space:]]*#' -e '^[[:space:]]*$' "$SHIMMY_GPU_ROOT/policy/shimmy_facts/builder-packages.txt" |
+    tr -d '[:blank:]'
 }
 
 # The `--policy-pack` arguments for STACK: the pack, and the stack's policy config if it has one.

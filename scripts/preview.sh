@@ -14,11 +14,9 @@ source scripts/pulumi-env.sh
 dir=${PREVIEW_DIR:-$SHIMMY_GPU_CACHE/preview}
 mkdir -p "$dir"
 
-policy=(--policy-pack policy)
-# A stack's policy config, where it has one (README, "Policy pack"), e.g. local relaxes the cpu rules.
-if [[ -f "policy/config/$stack.json" ]]; then
-  policy+=(--policy-pack-config "policy/config/$stack.json")
-fi
+# The pack, and the stack's policy config where it has one (e.g. local relaxes the cpu rules), as
+# scripts/up.sh passes them.
+mapfile -t policy < <(policy_args "$stack")
 
 # The streamed events carry the policy violations; the default --json digest leaves them out.
 # stderr is kept too: errors that come before any event (no such stack, a missing plugin) are there.

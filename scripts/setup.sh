@@ -31,8 +31,7 @@ if [[ ! -x .venv/bin/python || "$(cat .venv/.setup-key 2>/dev/null)" != "$venv_k
 fi
 
 # --- where the toolchain comes from ------------------------------------------------------------
-version=$(pulumi_cli_version)
-[[ -n "$version" ]] || die "requirements.txt pins no pulumi==X.Y.Z"
+version=$(pulumi_cli_version) || die "requirements.txt pins no pulumi==X.Y.Z"
 mapfile -t plugins < <(required_plugins)
 cli_dir="$SHIMMY_GPU_CACHE/pulumi/cli/v$version"
 archive="pulumi-v$version-linux-x64.tar.gz"

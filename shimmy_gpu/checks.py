@@ -9,7 +9,7 @@ import re
 from decimal import Decimal
 from pathlib import PurePosixPath
 
-from shimmy_policy import facts
+import shimmy_facts as facts
 
 from shimmy_gpu import references, values
 from shimmy_gpu.reader import Reader
@@ -56,9 +56,9 @@ def _accelerator(r: Reader, s: Settings) -> None:
             r.fail(
                 "shimmyVersion",
                 build.shimmy.version,
-                "the cuda accelerator needs a shimmy release from 1.4.2 to 1.9.0: 2.x removed llama.cpp and "
-                "CUDA (its llama-cuda feature, where present, builds no CUDA), older 1.x has no "
-                "--gpu-backend",
+                f"the cuda accelerator needs a shimmy release from {facts.CUDA_RELEASE_FIRST} to "
+                f"{facts.CUDA_RELEASE_LAST}: 2.x removed llama.cpp and CUDA (its llama-cuda feature, where "
+                "present, builds no CUDA), older 1.x has no --gpu-backend",
             )
         if not features & facts.CUDA_FEATURES:
             r.fail(

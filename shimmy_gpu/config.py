@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from shimmy_policy import facts
+import shimmy_facts as facts
 
 from shimmy_gpu import bounds, checks, images, monitoring, sizing, values
 from shimmy_gpu.reader import ConfigError, Reader, as_int

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import shlex
 
-from shimmy_policy import facts
+import shimmy_facts as facts
 
 from shimmy_gpu.settings import BuildSettings
 
@@ -30,20 +30,6 @@ LABEL_PATCHES = "io.shimmy-gpu.patches"
 # Inside the build context (docker/): this project's patches, one folder per shimmy release.
 PATCH_FOLDER = f"patches/shimmy-{facts.PATCHED_RELEASE}"
 
-# Packages the builder needs on top of its base (Debian, or the Ubuntu of nvidia/cuda devel
-# images): cmake and a C/C++ compiler for llama.cpp, libclang for bindgen, curl/git to fetch the
-# source, util-linux for taskset (bounds the CPUs the build sees when buildJobs is set).
-BUILDER_PACKAGES = (
-    "build-essential",
-    "ca-certificates",
-    "clang",
-    "cmake",
-    "curl",
-    "git",
-    "libclang-dev",
-    "pkg-config",
-    "util-linux",
-)
 # The static CUDA libraries that carry kernels for every GPU generation; nvprune keeps those of the
 # configured architectures (the rest never runs on the nodes), about 120 MB off the binary.
 PRUNED_CUDA_LIBRARIES = ("cublas", "cublasLt")
@@ -117,7 +103,7 @@ def render_dockerfile(build: BuildSettings) -> str:
         "# hadolint ignore=DL3008",
         "RUN apt-get update \\",
         " && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \\",
-        *[f"      {package} \\" for package in BUILDER_PACKAGES],
+        *[f"      {package} \\" for package in facts.BUILDER_PACKAGES],
         " && rm -rf /var/lib/apt/lists/*",
         "COPY --from=rust /usr/local/cargo /usr/local/cargo",
         "COPY --from=rust /usr/local/rustup /usr/local/rustup",

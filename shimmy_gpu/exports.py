@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import shlex
 
-from shimmy_policy import facts
+import shimmy_facts as facts
 
 from shimmy_gpu import workload
 from shimmy_gpu.settings import Settings

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 
-from shimmy_policy import facts
+import shimmy_facts as facts
 
 LABEL = r"[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?"
 # A DNS name of at most 253 characters (the look-ahead refuses a 254th before the labels run).

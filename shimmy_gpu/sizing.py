@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 
-from shimmy_policy import facts
+import shimmy_facts as facts
 
 # The CUDA context and cuBLAS workspace of the one shimmy process, measured at about 0.5 GiB.
 DEVICE_RESERVE_MIB = 512

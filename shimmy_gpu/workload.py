@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from shimmy_policy import facts
+import shimmy_facts as facts
 
 from shimmy_gpu import gate_metrics
 from shimmy_gpu.settings import ModelSettings, Settings, Toleration

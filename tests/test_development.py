@@ -21,6 +21,7 @@ def test_every_module_is_on_the_map():
         *ROOT.glob("shimmy_gpu/*.py"),
         *ROOT.glob("components/*.py"),
         *ROOT.glob("policy/shimmy_policy/*.py"),
+        *ROOT.glob("policy/shimmy_facts/*.py"),
     ]
     unnamed = sorted(
         str(m.relative_to(ROOT))

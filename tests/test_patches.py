@@ -3,7 +3,7 @@
 import re
 
 import pytest
-from shimmy_policy import facts
+import shimmy_facts as facts
 
 from tests.program import ROOT
 

@@ -8,6 +8,8 @@ from pathlib import Path
 
 import yaml
 
+from scripts.pins import pinned
+
 ROOT = Path(__file__).resolve().parent.parent
 WORKFLOWS = sorted((ROOT / ".github" / "workflows").glob("*.yml"))
 CI_DOC = (ROOT / "docs" / "ci-and-previews.md").read_text()
@@ -72,7 +74,7 @@ def _runs_pulumi(step: dict) -> bool:
     return action or "scripts/preview.sh" in run or "scripts/up.sh" in run
 
 
-PINNED = re.search(r"^pulumi==(\S+)$", (ROOT / "requirements.txt").read_text(), re.M).group(1)
+PINNED = pinned("pulumi")
 
 
 def test_every_job_that_previews_or_updates_installs_the_pinned_cli_then_its_plugins():

@@ -7,10 +7,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from shimmy_policy.facts import ARG_VERSION
-from shimmy_policy.model import Resource, Subject
+from shimmy_facts import ARG_VERSION
+
 from shimmy_policy.props import get, is_unknown, mapping
 from shimmy_policy.recognition import Recognition
+from shimmy_policy.rule_types import Resource, Subject
 
 IMAGE_TYPES = {
     # pulumi-docker v4+: imageName + build.args; docker-build: tags + buildArgs.

@@ -12,9 +12,10 @@ import shlex
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from pathlib import PurePosixPath
-from typing import Any
+from typing import Any, Literal
 
-from shimmy_policy.facts import VALUE_FLAGS
+from shimmy_facts import VALUE_FLAGS
+
 from shimmy_policy.props import is_unknown
 
 SHELLS = frozenset({"sh", "bash", "ash", "dash", "zsh"})
@@ -25,14 +26,18 @@ _K8S_VAR = re.compile(r"\$\(([A-Za-z_][A-Za-z0-9_]*)\)")
 _SHELL_VAR = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}|\$([A-Za-z_][A-Za-z0-9_]*)")
 
 
+# The container field a remediation may append shimmy's flags to.
+Editable = Literal["args", "command"]
+
+
 @dataclass(frozen=True)
 class Invocation:
     """The arguments shimmy receives (after the executable)."""
 
     tokens: tuple[str, ...]
-    # "args" or "command": the list a remediation may append flags to; None when shimmy's arguments
-    # come from a shell script or from the image's CMD, which a policy cannot rewrite safely.
-    editable: str | None
+    # None when shimmy's arguments come from a shell script or from the image's CMD, which a policy
+    # cannot rewrite safely.
+    editable: Editable | None
     # Part of the command line is computed by another resource and unknown during preview.
     unknown: bool = False
 

@@ -20,15 +20,17 @@ from pulumi_policy import (
     StackValidationArgs,
     StackValidationPolicy,
 )
-from pulumi_policy.deserialize import serialize_properties
-from pulumi_policy.proxy import UNKNOWN_STRING_VALUE, UnknownValueError
 
-from shimmy_policy.model import Finding, Resource, ResourceRule, StackRule
+from shimmy_policy.engine_api import UNKNOWN_STRING_VALUE, UnknownValueError, serialize_properties
 from shimmy_policy.props import reveal
 from shimmy_policy.registry import RULES
+from shimmy_policy.rule_types import Finding, Level, Resource, ResourceRule, StackRule
 
 PACK_NAME = "shimmy-gpu"
-LEVELS = {"mandatory": EnforcementLevel.MANDATORY, "advisory": EnforcementLevel.ADVISORY}
+LEVELS: dict[Level, EnforcementLevel] = {
+    "mandatory": EnforcementLevel.MANDATORY,
+    "advisory": EnforcementLevel.ADVISORY,
+}
 
 
 class CheckedAtUpdate(UnknownValueError):

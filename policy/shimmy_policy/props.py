@@ -11,8 +11,9 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from pulumi_policy.deserialize import SPECIAL_SECRET_SIG, SPECIAL_SIG_KEY
-from pulumi_policy.proxy import (
+from shimmy_policy.engine_api import (
+    SPECIAL_SECRET_SIG,
+    SPECIAL_SIG_KEY,
     UNKNOWN_ARRAY_VALUE,
     UNKNOWN_BOOLEAN_VALUE,
     UNKNOWN_NUMBER_VALUE,
@@ -63,16 +64,6 @@ def holds_secret(value: Any) -> bool:
         return any(holds_secret(item) for item in value.values())
     if isinstance(value, list | tuple):
         return any(holds_secret(item) for item in value)
-    return False
-
-
-def holds_unknown(value: Any) -> bool:
-    if is_unknown(value):
-        return True
-    if isinstance(value, Mapping):
-        return any(holds_unknown(item) for item in value.values())
-    if isinstance(value, list | tuple):
-        return any(holds_unknown(item) for item in value)
     return False
 
 

@@ -7,11 +7,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from shimmy_facts import EXECUTABLE, TOOL_SUBCOMMANDS
+
 from shimmy_policy.cmdline import Invocation, runs_executable
-from shimmy_policy.facts import EXECUTABLE, TOOL_SUBCOMMANDS
+from shimmy_policy.container_fields import literal_env
 from shimmy_policy.locations import PodLocation, extra_location
 from shimmy_policy.props import is_unknown, items, mapping
-from shimmy_policy.readers import literal_env
 
 
 @dataclass(frozen=True)

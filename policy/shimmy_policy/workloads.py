@@ -13,12 +13,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from shimmy_policy.cmdline import Invocation, invocation
+from shimmy_policy.container_fields import literal_env
 from shimmy_policy.locations import Path, api_kind, dotted
-from shimmy_policy.model import Finding, Level, Remediation, Resource, ResourceRule, Schema, Subject
 from shimmy_policy.podspecs import Pod, pod_specs
 from shimmy_policy.props import get, is_secret, is_unknown, items, mapping, reveal
-from shimmy_policy.readers import literal_env
 from shimmy_policy.recognition import RECOGNITION_SCHEMA, Recognition
+from shimmy_policy.rule_types import Finding, Level, Remediation, Resource, ResourceRule, Schema, Subject
 
 
 @dataclass(frozen=True)

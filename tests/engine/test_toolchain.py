@@ -3,17 +3,12 @@
 from __future__ import annotations
 
 import os
-import re
 import shutil
 import subprocess
 from pathlib import Path
 
+from scripts.pins import pinned
 from tests.engine.cli import ROOT, installed_plugins, required_plugins, script_env
-
-
-def pinned(package: str) -> str:
-    text = (ROOT / "requirements.txt").read_text()
-    return re.search(rf"^{re.escape(package)}==(\S+)$", text, re.M).group(1)
 
 
 def test_cli_is_the_version_of_the_pulumi_sdk_pin():

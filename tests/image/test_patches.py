@@ -18,7 +18,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 
 import pytest
-from shimmy_policy import facts
+import shimmy_facts as facts
 
 from tests.image import harness
 

@@ -13,7 +13,7 @@ import sys
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
-from shimmy_policy.facts import RUNTIME_UID
+from shimmy_facts import RUNTIME_UID
 
 from shimmy_gpu.dockerfile import LABEL_ACCELERATOR, LABEL_FEATURES
 from shimmy_gpu.workload import RUN_AS, shimmy_args

@@ -13,9 +13,11 @@ from typing import Any
 from google.protobuf import json_format, struct_pb2
 from pulumi.runtime import proto
 from pulumi_policy import EnforcementLevel
-from pulumi_policy.policy import _PolicyAnalyzerServicer
+from shimmy_policy.engine_api import PolicyAnalyzerServicer
 from shimmy_policy.pack import PACK_NAME, policies
-from shimmy_policy.registry import RULES, effective_level, rule_config
+from shimmy_policy.registry import RULES
+
+from tests.policy.evaluate import effective_level, rule_config
 
 LEVELS = {
     "advisory": proto.ADVISORY,
@@ -38,9 +40,9 @@ def struct(props: Mapping[str, Any]) -> struct_pb2.Struct:
     return json_format.ParseDict(dict(props), struct_pb2.Struct())
 
 
-def analyzer(pack_config: Mapping[str, Any] | None = None) -> _PolicyAnalyzerServicer:
+def analyzer(pack_config: Mapping[str, Any] | None = None) -> PolicyAnalyzerServicer:
     """The pack as the engine configures it from a `--policy-pack-config` file."""
-    servicer = _PolicyAnalyzerServicer(PACK_NAME, "0.1.0", policies(), EnforcementLevel.ADVISORY)
+    servicer = PolicyAnalyzerServicer(PACK_NAME, "0.1.0", policies(), EnforcementLevel.ADVISORY)
     request = proto.ConfigureAnalyzerRequest()
     for rule in RULES:
         entry = request.policyConfig[rule.name]
@@ -62,12 +64,12 @@ def _diagnostics(response) -> list[Diagnostic]:
 
 
 def analyze(
-    servicer: _PolicyAnalyzerServicer, type_: str, name: str, props: Mapping[str, Any]
+    servicer: PolicyAnalyzerServicer, type_: str, name: str, props: Mapping[str, Any]
 ) -> list[Diagnostic]:
     return _diagnostics(servicer.Analyze(_request(type_, name, props), None))
 
 
-def remediate(servicer: _PolicyAnalyzerServicer, type_: str, name: str, props: Mapping[str, Any]):
+def remediate(servicer: PolicyAnalyzerServicer, type_: str, name: str, props: Mapping[str, Any]):
     """(the policies that rewrote the resource, its properties on the wire afterwards)."""
     response = servicer.Remediate(_request(type_, name, props), None)
     fixed = [r for r in response.remediations if r.HasField("properties")]
@@ -75,7 +77,7 @@ def remediate(servicer: _PolicyAnalyzerServicer, type_: str, name: str, props: M
     return [r.policyName for r in fixed], final
 
 
-def analyze_stack(servicer: _PolicyAnalyzerServicer, resources: list[tuple[str, str, Mapping[str, Any]]]):
+def analyze_stack(servicer: PolicyAnalyzerServicer, resources: list[tuple[str, str, Mapping[str, Any]]]):
     request = proto.AnalyzeStackRequest()
     for type_, name, props in resources:
         request.resources.append(

@@ -1,10 +1,11 @@
 """The corpus: each misconfigured workload gives exactly its mandatory violations; correct ones give none."""
 
 import pytest
-from shimmy_policy.model import MANDATORY, ResourceRule
-from shimmy_policy.registry import RULES, evaluate
+from shimmy_policy.registry import RULES
+from shimmy_policy.rule_types import MANDATORY, ResourceRule
 
 from tests.policy.corpus import CORRECT, MISCONFIGURED
+from tests.policy.evaluate import evaluate
 
 MANDATORY_RULES = {rule.name for rule in RULES if rule.level == MANDATORY}
 

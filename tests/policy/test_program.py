@@ -4,10 +4,11 @@ import json
 from pathlib import Path
 
 import pytest
-from shimmy_policy.model import Resource
 from shimmy_policy.props import UNKNOWN
-from shimmy_policy.registry import RULES, effective_level, evaluate, evaluate_stack
+from shimmy_policy.registry import RULES
+from shimmy_policy.rule_types import Resource
 
+from tests.policy.evaluate import effective_level, evaluate, evaluate_stack
 from tests.program import STACKS, declared_resources, run_program
 
 CONFIG_DIR = Path(__file__).resolve().parents[2] / "policy" / "config"

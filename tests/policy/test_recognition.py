@@ -7,6 +7,7 @@ from shimmy_policy.workloads import workload
 
 from tests.policy.corpus import DIGEST, resource
 from tests.policy.corpus.builders import deployment
+from tests.policy.evaluate import rule_findings
 
 
 def shimmy_names(props, recognition=None):
@@ -34,10 +35,10 @@ def test_image_repository_strips_tag_and_digest_but_not_a_registry_port():
 
 def test_recognition_is_configurable_by_name_image_and_pod_label():
     plain = resource(deployment(name="server", image="registry.example.com/llm/server:1", args=["serve"]))
-    assert bind_address.RULE.evaluate(plain) == []  # nothing marks it as shimmy
-    assert bind_address.RULE.evaluate(plain, {"containerNames": ["server"]}) != []
-    assert bind_address.RULE.evaluate(plain, {"imagePattern": "llm/server$"}) != []
-    assert bind_address.RULE.evaluate(plain, {"podLabels": {"app.kubernetes.io/name": "shimmy"}}) != []
+    assert rule_findings(bind_address.RULE, plain) == []  # nothing marks it as shimmy
+    assert rule_findings(bind_address.RULE, plain, {"containerNames": ["server"]}) != []
+    assert rule_findings(bind_address.RULE, plain, {"imagePattern": "llm/server$"}) != []
+    assert rule_findings(bind_address.RULE, plain, {"podLabels": {"app.kubernetes.io/name": "shimmy"}}) != []
 
 
 def test_a_container_running_shimmy_by_its_command_line_is_shimmy():

@@ -1,10 +1,9 @@
 """The workload view of any kind and the rules built on it: what they say, where, what they cannot read."""
 
 import pytest
-from shimmy_policy.model import Resource
 from shimmy_policy.props import UNKNOWN
 from shimmy_policy.recognition import Recognition
-from shimmy_policy.registry import evaluate
+from shimmy_policy.rule_types import Resource
 from shimmy_policy.rules import gpu_backend_flag, gpu_resource, gpu_toleration
 from shimmy_policy.workloads import workload
 
@@ -19,20 +18,21 @@ from tests.policy.corpus.kinds import (
     kserve_model,
     ray_cluster,
 )
+from tests.policy.evaluate import evaluate, rule_findings
 
 
 def test_messages_name_the_kind_with_its_group_and_where_the_container_is():
-    (f,) = gpu_resource.RULE.evaluate(resource(knative_service(**WITHOUT_GPU)))
+    (f,) = rule_findings(gpu_resource.RULE, resource(knative_service(**WITHOUT_GPU)))
     assert f.message.startswith(
         'Service.serving.knative.dev "llm" container "shimmy" (spec.template.spec.containers[0]): '
         "resources.limits has no nvidia.com/gpu"
     )
-    (f,) = gpu_backend_flag.RULE.evaluate(resource(kserve_model(**WITHOUT_FLAG)))
+    (f,) = rule_findings(gpu_backend_flag.RULE, resource(kserve_model(**WITHOUT_FLAG)))
     assert f.message.startswith(
         'InferenceService.serving.kserve.io "llm" container "kserve-container" (spec.predictor.model)'
     )
     assert f.container == "kserve-container"
-    (f,) = gpu_resource.RULE.evaluate(resource(deployment(resources={})))
+    (f,) = rule_findings(gpu_resource.RULE, resource(deployment(resources={})))
     assert f.message.startswith('Deployment "shimmy" container "shimmy": ')  # built-in kinds as before
 
 
@@ -41,7 +41,7 @@ def test_a_pod_rule_names_the_pod_of_a_many_pod_kind():
     cluster["spec"]["workerGroupSpecs"][0]["template"]["spec"]["nodeSelector"] = {
         "nvidia.com/gpu.present": "true"
     }
-    (f,) = gpu_toleration.RULE.evaluate(resource(cluster))
+    (f,) = rule_findings(gpu_toleration.RULE, resource(cluster))
     assert f.message.startswith(
         'RayCluster.ray.io "llm" (spec.workerGroupSpecs[0].template.spec): the pod targets'
     )
@@ -65,8 +65,8 @@ def test_a_pod_spec_unknown_at_preview_is_reported_by_every_workload_rule_never_
 
 def test_exclude_kinds_and_extra_paths_come_from_the_rule_config():
     assert (
-        gpu_resource.RULE.evaluate(
-            resource(ray_cluster(**WITHOUT_GPU)), {"excludeKinds": ["ray.io/RayCluster"]}
+        rule_findings(
+            gpu_resource.RULE, resource(ray_cluster(**WITHOUT_GPU)), {"excludeKinds": ["ray.io/RayCluster"]}
         )
         == []
     )
@@ -74,9 +74,9 @@ def test_exclude_kinds_and_extra_paths_come_from_the_rule_config():
     hidden["spec"] = {
         "server": {"name": "shimmy", "resources": {}}
     }  # one container, no image: the search misses it
-    assert gpu_resource.RULE.evaluate(resource(hidden)) == []
+    assert rule_findings(gpu_resource.RULE, resource(hidden)) == []
     extra = {"extraPodSpecPaths": [{"kind": "Runner", "containerPath": "spec.server"}]}
-    (f,) = gpu_resource.RULE.evaluate(resource(hidden), extra)
+    (f,) = rule_findings(gpu_resource.RULE, resource(hidden), extra)
     assert f.message.startswith(
         'Runner.example.com "llm" container "shimmy" (spec.server): resources.limits has no'
     )
@@ -131,7 +131,7 @@ def test_a_known_kind_with_its_pod_spec_unknown_is_deferred_the_searched_ones_ca
     for step in path[:-1]:
         parent = parent[step]
     parent[path[-1]] = UNKNOWN
-    found = gpu_resource.RULE.evaluate(resource(props))
+    found = rule_findings(gpu_resource.RULE, resource(props))
     if kind in UNKNOWN_AT:
         (f,) = found
         assert f.deferred and f"the pod spec at {'.'.join(path)} is unknown during preview" in f.message

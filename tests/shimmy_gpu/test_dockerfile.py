@@ -7,7 +7,7 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
-from shimmy_policy.facts import CRATE_SHA256, RUNTIME_UID
+from shimmy_facts import CRATE_SHA256, RUNTIME_UID
 
 from shimmy_gpu.config import parse_settings
 from shimmy_gpu.dockerfile import gencode_flags, render_dockerfile

@@ -6,9 +6,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from shimmy_policy.facts import DEFAULT_BIND, UNREAD_ENV
-from shimmy_policy.model import MANDATORY, Finding, Subject
-from shimmy_policy.readers import (
+from shimmy_facts import DEFAULT_BIND, UNREAD_ENV
+
+from shimmy_policy.container_fields import (
     LOOPBACK_HOSTS,
     WILDCARD_HOSTS,
     declared_ports,
@@ -17,6 +17,7 @@ from shimmy_policy.readers import (
     split_bind,
 )
 from shimmy_policy.recognition import Recognition
+from shimmy_policy.rule_types import MANDATORY, Finding, Subject
 from shimmy_policy.workloads import Container, Workload, container_rule
 
 NAME = "bind-address"

@@ -10,21 +10,23 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from shimmy_policy.builds import shimmy_build
-from shimmy_policy.facts import (
+from shimmy_facts import (
     ARG_ACCELERATOR,
     ARG_CUDA_ARCHITECTURES,
     ARG_FEATURES,
     ARG_VERSION,
     CUDA_FEATURES,
+    CUDA_RELEASE_FIRST,
+    CUDA_RELEASE_LAST,
     CUDA_RELEASES,
 )
-from shimmy_policy.model import ALLOW_CPU, MANDATORY, Finding, Resource, ResourceRule, Subject
+
+from shimmy_policy.builds import shimmy_build
 from shimmy_policy.recognition import RECOGNITION_SCHEMA
+from shimmy_policy.rule_types import ALLOW_CPU, MANDATORY, Finding, Resource, ResourceRule, Subject
 
 NAME = "cuda-image"
 ARCHITECTURE = re.compile(r"\d+[a-z]?(-real|-virtual)?|all|all-major")
-LOW, HIGH = (".".join(map(str, release)) for release in CUDA_RELEASES)  # "1.4.2", "1.9.0"
 
 
 def _version(value: str) -> tuple[int, int, int] | None:
@@ -80,15 +82,15 @@ def _release(at: Subject, version: Any) -> list[Finding]:
         return [
             at.violation(
                 f"{ARG_VERSION} is {version!r}, not a release number, so nothing shows a version with CUDA",
-                f"pass `{ARG_VERSION}={HIGH}` as a build arg",
+                f"pass `{ARG_VERSION}={CUDA_RELEASE_LAST}` as a build arg",
             )
         ]
     if not CUDA_RELEASES[0] <= parsed <= CUDA_RELEASES[1]:
         return [
             at.violation(
-                f"shimmy {version} has no CUDA build (only {LOW} to {HIGH} build llama.cpp with CUDA; 2.x "
-                "removed llama.cpp)",
-                f"build `{ARG_VERSION}={HIGH}`",
+                f"shimmy {version} has no CUDA build (only {CUDA_RELEASE_FIRST} to {CUDA_RELEASE_LAST} build "
+                "llama.cpp with CUDA; 2.x removed llama.cpp)",
+                f"build `{ARG_VERSION}={CUDA_RELEASE_LAST}`",
             )
         ]
     return []
@@ -121,9 +123,9 @@ RULE = ResourceRule(
     name=NAME,
     level=MANDATORY,
     description="The image build of a shimmy image enables llama-cuda, sets CUDA architectures and builds a "
-    f"release from {LOW} to {HIGH}.",
+    f"release from {CUDA_RELEASE_FIRST} to {CUDA_RELEASE_LAST}.",
     catches="missing llama-cuda, no or `native` CUDA architectures, "
-    f"shimmy 2.x or < {LOW}, the cpu accelerator",
+    f"shimmy 2.x or < {CUDA_RELEASE_FIRST}, the cpu accelerator",
     check=check,
     options={"allowCpu": ALLOW_CPU},
     recognition={"imagePattern": RECOGNITION_SCHEMA["imagePattern"]},

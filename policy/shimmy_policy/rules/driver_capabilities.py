@@ -5,9 +5,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from shimmy_policy.facts import COMPUTE_CAPABILITIES
-from shimmy_policy.model import MANDATORY, Finding, Subject
+from shimmy_facts import COMPUTE_CAPABILITIES
+
 from shimmy_policy.props import get, is_unknown, items
+from shimmy_policy.rule_types import MANDATORY, Finding, Subject
 from shimmy_policy.workloads import Container, Workload, container_rule
 
 NAME = "driver-capabilities"

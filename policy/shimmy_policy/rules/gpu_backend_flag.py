@@ -5,11 +5,12 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from shimmy_facts import GPU_BACKENDS, UNREAD_ENV
+
 from shimmy_policy.cmdline import without_flag
-from shimmy_policy.facts import GPU_BACKENDS, UNREAD_ENV
-from shimmy_policy.model import ALLOW_CPU, MANDATORY, Finding, Subject
+from shimmy_policy.container_fields import env_names
 from shimmy_policy.props import items, reveal, set_keeping_secret
-from shimmy_policy.readers import env_names
+from shimmy_policy.rule_types import ALLOW_CPU, MANDATORY, Finding, Subject
 from shimmy_policy.workloads import Container, Workload, container_rule
 
 NAME = "gpu-backend-flag"

@@ -6,9 +6,10 @@ import copy
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from shimmy_policy.facts import GPU_RESOURCE
-from shimmy_policy.model import MANDATORY, Finding, Subject
+from shimmy_facts import GPU_RESOURCE
+
 from shimmy_policy.props import get, holds_secret, is_unknown, mapping, whole_count
+from shimmy_policy.rule_types import MANDATORY, Finding, Subject
 from shimmy_policy.workloads import Container, Workload, container_rule
 
 NAME = "gpu-resource"

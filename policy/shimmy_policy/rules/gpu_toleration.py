@@ -6,9 +6,10 @@ from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from typing import Any
 
-from shimmy_policy.facts import GPU_NODE_LABEL_PREFIX, GPU_TAINT_KEY
-from shimmy_policy.model import ADVISORY, Finding, Subject
+from shimmy_facts import GPU_NODE_LABEL_PREFIX, GPU_TAINT_KEY
+
 from shimmy_policy.props import get, items, mapping
+from shimmy_policy.rule_types import ADVISORY, Finding, Subject
 from shimmy_policy.workloads import Workload, workload_rule
 
 NAME = "gpu-toleration"

@@ -11,10 +11,11 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from shimmy_policy import facts
-from shimmy_policy.model import MANDATORY, Finding, Subject, flag
+import shimmy_facts as facts
+
 from shimmy_policy.props import is_unknown
 from shimmy_policy.recognition import image_repository
+from shimmy_policy.rule_types import MANDATORY, Finding, Subject, flag
 from shimmy_policy.workloads import Container, Workload, container_rule
 
 NAME = "image-digest"

@@ -6,8 +6,9 @@ from collections.abc import Mapping
 from pathlib import PurePosixPath
 from typing import Any
 
-from shimmy_policy.facts import discovery_skips
-from shimmy_policy.model import MANDATORY, Finding, Subject
+from shimmy_facts import discovery_skips
+
+from shimmy_policy.rule_types import MANDATORY, Finding, Subject
 from shimmy_policy.workloads import Container, Workload, container_rule
 
 NAME = "model-flag"

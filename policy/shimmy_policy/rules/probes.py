@@ -5,9 +5,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from shimmy_policy.facts import HEALTH_PATH, METRICS_PATH
-from shimmy_policy.model import ADVISORY, Finding, Subject
+from shimmy_facts import HEALTH_PATH, METRICS_PATH
+
 from shimmy_policy.props import get
+from shimmy_policy.rule_types import ADVISORY, Finding, Subject
 from shimmy_policy.workloads import Container, Workload, container_rule
 
 NAME = "probes"

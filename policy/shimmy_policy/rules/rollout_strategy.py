@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from shimmy_policy.model import ADVISORY, Finding, Subject
 from shimmy_policy.props import get, mapping
+from shimmy_policy.rule_types import ADVISORY, Finding, Subject
 from shimmy_policy.workloads import Workload, workload_rule
 
 NAME = "rollout-strategy"

@@ -10,10 +10,11 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from shimmy_facts import ARG_PATCHES, ARG_VERSION, PATCH_COSTS, PATCH_NAMES, PATCHED_RELEASE
+
 from shimmy_policy.builds import shimmy_build
-from shimmy_policy.facts import ARG_PATCHES, ARG_VERSION, PATCH_COSTS, PATCH_NAMES, PATCHED_RELEASE
-from shimmy_policy.model import ADVISORY, Finding, Resource, ResourceRule
 from shimmy_policy.recognition import RECOGNITION_SCHEMA
+from shimmy_policy.rule_types import ADVISORY, Finding, Resource, ResourceRule
 
 NAME = "shimmy-patches"
 

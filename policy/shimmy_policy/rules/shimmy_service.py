@@ -9,11 +9,11 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from shimmy_policy.container_fields import bound_port, declared_ports, front_ports
 from shimmy_policy.locations import api_kind
-from shimmy_policy.model import MANDATORY, Finding, Resource, StackRule, Subject
 from shimmy_policy.props import get, is_unknown, items, mapping, whole_count
-from shimmy_policy.readers import bound_port, declared_ports, front_ports
 from shimmy_policy.recognition import RECOGNITION_SCHEMA, Recognition
+from shimmy_policy.rule_types import MANDATORY, Finding, Resource, StackRule, Subject
 from shimmy_policy.workloads import Container, Workload, unreadable, workload
 
 NAME = "shimmy-service"

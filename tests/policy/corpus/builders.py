@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from shimmy_policy import facts
+import shimmy_facts as facts
 
 from tests.policy.corpus.case import DIGEST
 

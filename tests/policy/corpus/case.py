@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import yaml
-from shimmy_policy.model import Resource
+from shimmy_policy.rule_types import Resource
 
 DIGEST = "sha256:" + "3f9a1c0de5b27481" * 4
 

@@ -6,12 +6,13 @@ from shimmy_policy.rules.bind_address import RULE
 
 from tests.policy.corpus import resource
 from tests.policy.corpus.builders import GATE, deployment, gated_deployment
+from tests.policy.evaluate import rule_findings
 
 FLAGS = ["--gpu-backend", "cuda", "--model-path", "/models/a.gguf"]
 
 
 def messages(**container):
-    return [f.message for f in RULE.evaluate(resource(deployment(**container)))]
+    return [f.message for f in rule_findings(RULE, resource(deployment(**container)))]
 
 
 @pytest.mark.parametrize(
@@ -38,20 +39,20 @@ def test_the_env_vars_shimmy_does_not_read_are_named():
 
 
 def test_a_command_line_unknown_at_preview_is_deferred():
-    (f,) = RULE.evaluate(resource(deployment(args=UNKNOWN)))
+    (f,) = rule_findings(RULE, resource(deployment(args=UNKNOWN)))
     assert f.deferred and "the command line is unknown during preview" in f.message
 
 
 def test_behind_a_front_container_shimmy_may_listen_on_loopback_only():
-    assert RULE.evaluate(resource(gated_deployment())) == []
+    assert rule_findings(RULE, resource(gated_deployment())) == []
     # without the gate in the pod, the same loopback bind is unreachable
     alone = gated_deployment()
     alone["spec"]["template"]["spec"]["containers"].pop()
-    (finding,) = RULE.evaluate(resource(alone))
+    (finding,) = rule_findings(RULE, resource(alone))
     assert "--bind 127.0.0.1:8082 listens on 127.0.0.1 only" in finding.message
 
 
 def test_a_front_container_is_known_by_its_name_and_may_be_configured():
     proxy = {**GATE, "name": "envoy"}
-    assert len(RULE.evaluate(resource(gated_deployment(front=proxy)))) == 1
-    assert RULE.evaluate(resource(gated_deployment(front=proxy)), {"frontContainers": ["envoy"]}) == []
+    assert len(rule_findings(RULE, resource(gated_deployment(front=proxy)))) == 1
+    assert rule_findings(RULE, resource(gated_deployment(front=proxy)), {"frontContainers": ["envoy"]}) == []

@@ -1,17 +1,18 @@
 """cuda-image: the rule function on its own."""
 
 import pytest
-from shimmy_policy.model import Resource
 from shimmy_policy.props import UNKNOWN
+from shimmy_policy.rule_types import Resource
 from shimmy_policy.rules.cuda_image import RULE
 
 from tests.policy.corpus.builders import image_build
+from tests.policy.evaluate import rule_findings
 
 IMAGE_TYPE = "docker:index/image:Image"
 
 
 def findings(props, config=None, type_=IMAGE_TYPE):
-    return RULE.evaluate(Resource(type_, "shimmy-image", props), config)
+    return rule_findings(RULE, Resource(type_, "shimmy-image", props), config)
 
 
 @pytest.mark.parametrize(

@@ -6,10 +6,11 @@ from shimmy_policy.rules.driver_capabilities import RULE
 
 from tests.policy.corpus import resource
 from tests.policy.corpus.builders import deployment
+from tests.policy.evaluate import rule_findings
 
 
 def findings(env):
-    return RULE.evaluate(resource(deployment(env=env)))
+    return rule_findings(RULE, resource(deployment(env=env)))
 
 
 @pytest.mark.parametrize(

@@ -1,17 +1,18 @@
 """gpu-backend-flag: the rule function on its own."""
 
 import pytest
-from shimmy_policy.model import Resource
+from shimmy_policy.rule_types import Resource
 from shimmy_policy.rules.gpu_backend_flag import RULE
 
 from tests.policy.corpus import resource
 from tests.policy.corpus.builders import DEPLOYMENT, deployment
+from tests.policy.evaluate import rule_findings
 
 SERVE = ["serve", "--bind", "0.0.0.0:8081", "--model-path", "/models/a.gguf"]
 
 
 def messages(props, config=None):
-    return [f.message for f in RULE.evaluate(resource(props), config)]
+    return [f.message for f in rule_findings(RULE, resource(props), config)]
 
 
 @pytest.mark.parametrize(

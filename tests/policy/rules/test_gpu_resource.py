@@ -1,16 +1,17 @@
 """gpu-resource: the rule function on its own."""
 
 import pytest
-from shimmy_policy.model import Resource
 from shimmy_policy.props import UNKNOWN
+from shimmy_policy.rule_types import Resource
 from shimmy_policy.rules.gpu_resource import RULE
 
 from tests.policy.corpus import resource
 from tests.policy.corpus.builders import DEPLOYMENT, deployment
+from tests.policy.evaluate import rule_findings
 
 
 def messages(props, config=None):
-    return [f.message for f in RULE.evaluate(resource(props), config)]
+    return [f.message for f in rule_findings(RULE, resource(props), config)]
 
 
 @pytest.mark.parametrize(
@@ -41,7 +42,7 @@ def test_gpu_counts_as_the_engine_sends_numbers():
 
 
 def test_resources_unknown_at_preview_are_deferred():
-    (f,) = RULE.evaluate(resource(deployment(resources=UNKNOWN)))
+    (f,) = rule_findings(RULE, resource(deployment(resources=UNKNOWN)))
     assert f.deferred and f.rule == "gpu-resource" and f.container == "shimmy"
 
 

@@ -4,20 +4,21 @@ from shimmy_policy.rules.gpu_toleration import RULE
 
 from tests.policy.corpus import resource
 from tests.policy.corpus.builders import deployment, pod_spec
+from tests.policy.evaluate import rule_findings
 
 
 def test_gpu_nodes_need_the_gpu_taint_tolerated():
     props = deployment()
     pod = pod_spec(props)
     pod["nodeSelector"] = {"nvidia.com/gpu.product": "Tesla-T4"}
-    (f,) = RULE.evaluate(resource(props))
+    (f,) = rule_findings(RULE, resource(props))
     assert "does not tolerate the nvidia.com/gpu:NoSchedule taint" in f.message
     pod["tolerations"] = [{"key": "dedicated", "operator": "Exists"}]
-    assert len(RULE.evaluate(resource(props))) == 1
+    assert len(rule_findings(RULE, resource(props))) == 1
     pod["tolerations"].append(
         {"key": "nvidia.com/gpu", "operator": "Equal", "value": "present", "effect": "NoSchedule"}
     )
-    assert RULE.evaluate(resource(props)) == []
+    assert rule_findings(RULE, resource(props)) == []
 
 
 def test_affinity_on_gpu_labels_counts_and_a_wildcard_toleration_passes():
@@ -28,6 +29,6 @@ def test_affinity_on_gpu_labels_counts_and_a_wildcard_toleration_passes():
     pod["affinity"] = {
         "nodeAffinity": {"requiredDuringSchedulingIgnoredDuringExecution": {"nodeSelectorTerms": terms}}
     }
-    assert len(RULE.evaluate(resource(props))) == 1
+    assert len(rule_findings(RULE, resource(props))) == 1
     pod["tolerations"] = [{"operator": "Exists"}]
-    assert RULE.evaluate(resource(props)) == []
+    assert rule_findings(RULE, resource(props)) == []

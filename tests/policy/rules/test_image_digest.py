@@ -9,12 +9,13 @@ from shimmy_policy.rules.image_digest import RULE
 
 from tests.policy.corpus import resource
 from tests.policy.corpus.builders import deployment
+from tests.policy.evaluate import rule_findings
 
 ROOT = Path(__file__).resolve().parents[3]
 
 
 def findings(image, config=None):
-    return RULE.evaluate(resource(deployment(image=image)), config)
+    return rule_findings(RULE, resource(deployment(image=image)), config)
 
 
 def test_a_digest_passes_and_a_tag_is_refused_with_the_repository_to_pin():

@@ -5,12 +5,13 @@ from shimmy_policy.rules.model_flag import RULE
 
 from tests.policy.corpus import resource
 from tests.policy.corpus.builders import deployment
+from tests.policy.evaluate import rule_findings
 
 SERVE = ["serve", "--bind", "0.0.0.0:8081", "--gpu-backend", "cuda"]
 
 
 def messages(*flags):
-    return [f.message for f in RULE.evaluate(resource(deployment(args=[*SERVE, *flags])))]
+    return [f.message for f in rule_findings(RULE, resource(deployment(args=[*SERVE, *flags])))]
 
 
 def test_model_path_given_twice():

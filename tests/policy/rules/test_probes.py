@@ -4,10 +4,11 @@ from shimmy_policy.rules.probes import RULE
 
 from tests.policy.corpus import resource
 from tests.policy.corpus.builders import deployment
+from tests.policy.evaluate import rule_findings
 
 
 def messages(**container):
-    return [f.message for f in RULE.evaluate(resource(deployment(**container)))]
+    return [f.message for f in rule_findings(RULE, resource(deployment(**container)))]
 
 
 def test_probes_missing_or_on_metrics():

@@ -5,6 +5,7 @@ from shimmy_policy.rules.rollout_strategy import RULE
 
 from tests.policy.corpus import resource
 from tests.policy.corpus.builders import deployment
+from tests.policy.evaluate import rule_findings
 
 
 @pytest.mark.parametrize(
@@ -21,12 +22,12 @@ def test_rollout_strategy(strategy, ok):
     props["spec"].pop("strategy")
     if strategy:
         props["spec"]["strategy"] = strategy
-    assert (RULE.evaluate(resource(props)) == []) == ok
+    assert (rule_findings(RULE, resource(props)) == []) == ok
 
 
 def test_rollout_strategy_of_a_daemonset_with_surge():
     props = deployment()
     props["kind"] = "DaemonSet"
     props["spec"] = {**props["spec"], "updateStrategy": {"rollingUpdate": {"maxSurge": 1}}}
-    (f,) = RULE.evaluate(resource(props))
+    (f,) = rule_findings(RULE, resource(props))
     assert f.message.startswith('DaemonSet "shimmy": updateStrategy maxSurge 1')

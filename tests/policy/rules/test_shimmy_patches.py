@@ -1,19 +1,20 @@
 """shimmy-patches: the rule function on its own."""
 
 import pytest
-from shimmy_policy import facts
-from shimmy_policy.model import Resource
+import shimmy_facts as facts
 from shimmy_policy.props import UNKNOWN
+from shimmy_policy.rule_types import Resource
 from shimmy_policy.rules.shimmy_patches import RULE
 
 from tests.policy.corpus.builders import image_build
+from tests.policy.evaluate import rule_findings
 
 IMAGE_TYPE = "docker:index/image:Image"
 WHERE = "Image 'shimmy-image' (registry.example.com/ml/shimmy:t)"
 
 
 def messages(props, type_=IMAGE_TYPE):
-    return [f.message for f in RULE.evaluate(Resource(type_, "shimmy-image", props), None)]
+    return [f.message for f in rule_findings(RULE, Resource(type_, "shimmy-image", props), None)]
 
 
 def test_a_build_with_every_patch_passes_whatever_order_or_spacing_it_names_them():
@@ -55,7 +56,7 @@ def test_other_releases_and_other_images_are_not_its_business():
 def test_unknown_build_args_wait_for_the_update():
     props = image_build()
     props["build"]["args"]["SHIMMY_PATCHES"] = UNKNOWN
-    (finding,) = RULE.evaluate(Resource(IMAGE_TYPE, "shimmy-image", props), None)
+    (finding,) = rule_findings(RULE, Resource(IMAGE_TYPE, "shimmy-image", props), None)
     assert finding.deferred
 
 

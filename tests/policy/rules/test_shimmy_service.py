@@ -7,12 +7,13 @@ from shimmy_policy.rules.shimmy_service import RULE
 from tests.policy.corpus import resource
 from tests.policy.corpus.builders import deployment, gated_deployment, service
 from tests.policy.corpus.kinds import KINDS, WITHOUT_SERVICE, knative_service
+from tests.policy.evaluate import rule_findings
 
 
 def findings(*manifests):
     resources = [resource(m) for m in manifests]
     resources = [type(r)(r.type, r.name, r.props, f"urn:{r.type}::{i}") for i, r in enumerate(resources)]
-    return RULE.evaluate(resources)
+    return rule_findings(RULE, resources)
 
 
 def test_a_service_that_selects_the_pods_and_targets_the_bound_port_or_its_name():
@@ -70,7 +71,7 @@ def test_a_knative_service_is_a_workload_not_a_service_that_selects_pods():
 
 def test_a_stack_can_name_more_kinds_whose_operator_routes_to_them():
     config = {"kindsWithoutService": ["ray.io/RayCluster"]}
-    assert RULE.evaluate([resource(KINDS["ray-cluster"]())], config) == []
+    assert rule_findings(RULE, [resource(KINDS["ray-cluster"]())], config) == []
 
 
 def test_a_pod_spec_unknown_at_preview_is_deferred_not_passed():

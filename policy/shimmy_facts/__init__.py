@@ -1,17 +1,23 @@
 """What shimmy 1.x is and does, and what this project's image promises: the one home of these facts.
 
-The Pulumi program (config validation, Dockerfile, pod spec), the policy pack and the docs import
-them from here, so a check in one can never drift from the other. Each fact was read in shimmy's
-own source at tag v1.9.0 or measured on a real GPU (docs/gpu-results.md).
+The Pulumi program (config validation, Dockerfile, pod spec), the policy pack's rules and the docs
+import them from here, so a check in one can never drift from the other. The package imports
+neither side: it ships in policy/ only so that the pack stays self-contained
+(tests/test_import_direction.py keeps the direction). Each fact was read in shimmy's own source at
+tag v1.9.0 or measured on a real GPU (docs/gpu-results.md).
 """
 
 from __future__ import annotations
+
+from importlib import resources
 
 # --- releases ------------------------------------------------------------------------------------
 
 # Releases whose `llama-cuda` feature really builds llama.cpp with CUDA, both ends included.
 # v2.0 removed llama.cpp and CUDA; some 2.x releases accept `llama-cuda` as an empty feature.
 CUDA_RELEASES = ((1, 4, 2), (1, 9, 0))
+# The same two releases as messages write them ("1.4.2", "1.9.0").
+CUDA_RELEASE_FIRST, CUDA_RELEASE_LAST = (".".join(map(str, release)) for release in CUDA_RELEASES)
 # sha256 of the published .crate files (crates.io index `cksum`). 1.8.2 and 1.9.0 are yanked:
 # `cargo install` refuses them, the .crate itself stays downloadable.
 CRATE_SHA256 = {
@@ -128,6 +134,14 @@ def discovery_skips(name: str, *, root: bool) -> bool:
 
 
 # --- this project's image ------------------------------------------------------------------------
+
+# Packages the builder needs on top of its base, in builder-packages.txt so that
+# scripts/base-images.sh reads the same list (common.sh's `builder_packages`).
+BUILDER_PACKAGES = tuple(
+    line.strip()
+    for line in resources.files(__name__).joinpath("builder-packages.txt").read_text().splitlines()
+    if line.strip() and not line.lstrip().startswith("#")
+)
 
 # Numeric non-root user of the runtime image (runAsNonRoot can only verify a numeric USER).
 RUNTIME_UID = 10001

@@ -84,18 +84,10 @@ class ResourceRule(Rule):
     check: ResourceCheck
     remediate: Remediation | None = None
 
-    def evaluate(self, resource: Resource, config: Mapping[str, Any] | None = None) -> list[Finding]:
-        return self.check(resource, self.settings(config))
-
 
 @dataclass(frozen=True, kw_only=True)
 class StackRule(Rule):
     check: StackCheck
-
-    def evaluate(
-        self, resources: Sequence[Resource], config: Mapping[str, Any] | None = None
-    ) -> list[Finding]:
-        return self.check(resources, self.settings(config))
 
 
 def flag(description: str, default: bool = False) -> dict[str, Any]:

@@ -5,7 +5,8 @@ from __future__ import annotations
 from collections.abc import Collection, Iterable, Mapping
 from typing import Any
 
-from shimmy_policy import facts
+import shimmy_facts as facts
+
 from shimmy_policy.cmdline import Invocation
 from shimmy_policy.props import get, is_unknown, items, whole_count
 
