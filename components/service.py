@@ -3,13 +3,12 @@ model volume and the NetworkPolicy that decides who may call it."""
 
 from __future__ import annotations
 
-import inspect
 from dataclasses import dataclass
 
 import pulumi
 import pulumi_kubernetes as k8s
 
-from shimmy_gpu import gate, gate_http, gate_metrics, network, workload
+from shimmy_gpu import network, pod, workload
 from shimmy_gpu.settings import Settings
 
 
@@ -67,14 +66,7 @@ class GpuInferenceService(pulumi.ComponentResource):
             gate_config = k8s.core.v1.ConfigMap(
                 f"{name}-gate",
                 metadata={"namespace": ns, "labels": labels},
-                # gate.py imports its two modules from the folder it runs in
-                data={
-                    workload.GATE_SCRIPT: inspect.getsource(gate),
-                    **{
-                        f"{m.__name__.rpartition('.')[2]}.py": inspect.getsource(m)
-                        for m in (gate_http, gate_metrics)
-                    },
-                },
+                data=pod.files(pod.GATE),
                 opts=child,
             ).metadata.name
 

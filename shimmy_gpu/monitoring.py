@@ -9,14 +9,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from shimmy_gpu import gate_metrics, values, workload
+from shimmy_gpu import values, workload
+from shimmy_gpu.pod import gate_series
 from shimmy_gpu.reader import Reader
 from shimmy_gpu.settings import MonitoringSettings, Settings
 
 MODES = ("none", "annotations", "prometheus-operator")
 SCRAPE_INTERVAL = "15s"
 # The objective is a bucket bound, so "slower than the objective" is read from one bucket, exactly.
-OBJECTIVES = tuple(gate_metrics.number(b) for b in gate_metrics.LATENCY_BUCKETS)
+OBJECTIVES = tuple(gate_series.number(b) for b in gate_series.LATENCY_BUCKETS)
 
 
 def read(r: Reader) -> MonitoringSettings:
@@ -56,7 +57,7 @@ def pod_monitor_spec(settings: Settings) -> dict[str, Any]:
         "selector": {"matchLabels": workload.selector_labels(settings)},
         "namespaceSelector": {"matchNames": [settings.workload.namespace]},
         "podMetricsEndpoints": [
-            {"port": workload.METRICS_PORT_NAME, "path": gate_metrics.PATH, "interval": SCRAPE_INTERVAL}
+            {"port": workload.METRICS_PORT_NAME, "path": gate_series.PATH, "interval": SCRAPE_INTERVAL}
         ],
     }
 

@@ -150,7 +150,7 @@ class MonitoringSettings:
     namespace: str  # the monitoring stack's: reaches the metrics port, holds the dashboard
     labels: tuple[tuple[str, str], ...]  # on the operator's objects, for its selectors
     metrics_port: int
-    latency_objective_seconds: float  # one of gate_metrics.LATENCY_BUCKETS
+    latency_objective_seconds: float  # one of gate_series.LATENCY_BUCKETS
 
 
 @dataclass(frozen=True)

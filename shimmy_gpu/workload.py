@@ -10,7 +10,8 @@ from typing import Any
 
 from shimmy_policy import facts
 
-from shimmy_gpu import gate_metrics
+from shimmy_gpu import pod
+from shimmy_gpu.pod import gate_series
 from shimmy_gpu.settings import ModelSettings, Settings, Toleration
 
 NAME = "shimmy"  # Deployment and Service: stable names for DNS, kubectl and the smoke test
@@ -18,7 +19,6 @@ CONTAINER = "shimmy"
 GATE_CONTAINER = "shimmy-gate"  # the policy pack's default front container
 PORT_NAME = "http"
 METRICS_PORT_NAME = "metrics"  # the gate's GET /metrics, never in the Service
-GATE_SCRIPT = "gate.py"
 RUN_AS = facts.RUNTIME_UID
 # The namespace enforces what the pod already does: the "restricted" Pod Security Standard.
 POD_SECURITY = {"pod-security.kubernetes.io/enforce": "restricted"}
@@ -233,7 +233,7 @@ def gate_args(settings: Settings) -> list[str]:
     gate = settings.gate
     args = [
         "python3",
-        f"/gate/{GATE_SCRIPT}",
+        f"/gate/{pod.GATE[0]}",  # the ConfigMap's files, mounted as one folder
         "--listen",
         f"0.0.0.0:{settings.workload.port}",
         "--upstream",
@@ -338,7 +338,7 @@ def pod_annotations(settings: Settings) -> dict[str, str]:
     return {
         "prometheus.io/scrape": "true",
         "prometheus.io/port": str(settings.monitoring.metrics_port),
-        "prometheus.io/path": gate_metrics.PATH,
+        "prometheus.io/path": gate_series.PATH,
     }
 
 

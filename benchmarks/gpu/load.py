@@ -13,7 +13,7 @@ are answered or failed. Measured per level:
 - /health while loaded: a GET every 0.5 s; its worst latency and failures (Kubernetes probes);
 - whether the server process is still alive; a dead one is restarted before the next level.
 
-Servers: `shimmy` (the Deployment's arguments), `gate` (shimmy behind shimmy_gpu/gate.py with
+Servers: `shimmy` (the Deployment's arguments), `gate` (shimmy behind shimmy_gpu/pod/gate.py with
 --limit), `llama-server` (-np slots, -c 4096 per slot; continuous batching). Standard library only,
 for the bare python3 of the GPU machine; one measurement, one file (about 400 lines).
 
@@ -41,7 +41,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from benchmark import PROMPT, free_port, model_name
 from peers import Server
 
-GATE = str(Path(__file__).resolve().parents[2] / "shimmy_gpu" / "gate.py")
+GATE = str(Path(__file__).resolve().parents[2] / "shimmy_gpu" / "pod" / "gate.py")
 
 
 def gpu_memory_used_mib() -> int:
