@@ -1,22 +1,20 @@
 """`GpuVerification`: an opt-in Job that makes `pulumi up` fail unless shimmy proves it uses the GPU.
 
-The Job runs shimmy_gpu/gpu_check.py against the Service, then reads the shimmy pods' logs for
+The Job runs shimmy_gpu/pod/gpu_proof.py against the Service, then reads the shimmy pods' logs for
 llama.cpp's CUDA proof lines. Its service account can only read pods and their logs in this
 namespace: the permissions it needs are the ones it creates, nothing cluster-wide.
 """
 
 from __future__ import annotations
 
-import inspect
 from dataclasses import dataclass
 
 import pulumi
 import pulumi_kubernetes as k8s
 
-from shimmy_gpu import gpu_check, network, workload
+from shimmy_gpu import network, pod, workload
 from shimmy_gpu.settings import Settings
 
-SCRIPT = "gpu_check.py"
 VERIFICATION_TTL_SECONDS = 24 * 3600
 MAX_TOKENS = 64
 
@@ -61,7 +59,7 @@ class GpuVerification(pulumi.ComponentResource):
         role = k8s.rbac.v1.Role(
             name,
             metadata=meta,
-            # What gpu_check.pod_logs does: list the shimmy pods, read each one's log. Nothing else.
+            # What gpu_proof.pod_logs does: list the shimmy pods, read each one's log. Nothing else.
             rules=[
                 {"api_groups": [""], "resources": ["pods"], "verbs": ["list"]},
                 {"api_groups": [""], "resources": ["pods/log"], "verbs": ["get"]},
@@ -75,20 +73,18 @@ class GpuVerification(pulumi.ComponentResource):
             subjects=[{"kind": "ServiceAccount", "name": account.metadata.name, "namespace": args.namespace}],
             opts=child,
         )
-        script = k8s.core.v1.ConfigMap(
-            name, metadata=meta, data={SCRIPT: inspect.getsource(gpu_check)}, opts=child
-        )
+        proof = k8s.core.v1.ConfigMap(name, metadata=meta, data=pod.files(pod.GPU_PROOF), opts=child)
         container = {
             "name": "verify",
             "image": settings.verification.image,
-            "command": ["python", f"/check/{SCRIPT}"],
+            "command": ["python", f"/proof/{pod.GPU_PROOF[0]}"],
             "env": [
                 *verifier_env(settings),
                 {"name": "SHIMMY_URL", "value": args.service_url},
                 {"name": "NAMESPACE", "value": args.namespace},
                 {"name": "SHIMMY_IMAGE", "value": args.image},
             ],
-            "volume_mounts": [{"name": "check", "mount_path": "/check", "read_only": True}],
+            "volume_mounts": [{"name": "proof", "mount_path": "/proof", "read_only": True}],
             "resources": {
                 "requests": {"cpu": "50m", "memory": "64Mi"},
                 "limits": {"cpu": "500m", "memory": "128Mi"},
@@ -116,7 +112,7 @@ class GpuVerification(pulumi.ComponentResource):
                         "automount_service_account_token": True,
                         "security_context": workload.pod_security_context(),
                         "containers": [container],
-                        "volumes": [{"name": "check", "config_map": {"name": script.metadata.name}}],
+                        "volumes": [{"name": "proof", "config_map": {"name": proof.metadata.name}}],
                     },
                 },
             },

@@ -4,8 +4,8 @@ For each model the same binary is started twice with the Deployment's arguments
 (`serve --bind ADDR:PORT --gpu-backend cuda|cpu --model-path FILE`, RUST_LOG=info), and each run
 is measured through shimmy's HTTP server:
 
-- proof lines in its log (llama.cpp's, parsed by shimmy_gpu/gpu_check.py, the same code as the
-  post-deploy check): the run fails when the CUDA run lacks `ggml_cuda_init: found N CUDA devices`
+- proof lines in its log (llama.cpp's, parsed by shimmy_gpu/pod/gpu_proof.py, the same code as the
+  verification Job): the run fails when the CUDA run lacks `ggml_cuda_init: found N CUDA devices`
   or `offloaded N/N layers to GPU` with all layers, or when the CPU run offloads any layer;
 - load: request sent until the streamed response's headers (shimmy v1 loads the model on every
   request before it answers);
@@ -40,8 +40,8 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
-from shimmy_gpu.gpu_check import Answer, Proof, find_proof, proof_problems
-from shimmy_gpu.gpu_check import decode_rate as gpu_decode_rate
+from shimmy_gpu.pod.gpu_proof import Answer, Proof, find_proof, proof_problems
+from shimmy_gpu.pod.gpu_proof import decode_rate as gpu_decode_rate
 
 PROMPT = "Write a short story about a lighthouse keeper who finds a message in a bottle."
 
@@ -382,7 +382,7 @@ def report(runs: list[Run], bandwidth_gbs: float | None, weights: dict[str, int]
             problems = proof_problems(by_backend["cuda"].proof)
             entry["post_deploy_check_problems"] = problems
             verdict = problems or "pass"
-            lines.append(f"   post-deploy check (shimmy_gpu/gpu_check.py) on the CUDA log: {verdict}")
+            lines.append(f"   GPU proof (shimmy_gpu/pod/gpu_proof.py) on the CUDA log: {verdict}")
         summary[model] = entry
     return lines, summary
 

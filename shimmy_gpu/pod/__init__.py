@@ -15,6 +15,8 @@ from importlib import resources
 
 # The request gate beside shimmy: gate.py, and the modules it imports from its folder.
 GATE = ("gate.py", "gate_http.py", "gate_metrics.py", "gate_series.py")
+# The verification Job's proof that shimmy decodes on the GPU.
+GPU_PROOF = ("gpu_proof.py",)
 
 
 def files(names: tuple[str, ...]) -> dict[str, str]:
