@@ -15,7 +15,7 @@ from typing import Any
 
 from shimmy_gpu import sizing
 from shimmy_gpu.checks import quantity
-from shimmy_gpu.reader import Reader
+from shimmy_gpu.config_reader import Reader
 from shimmy_gpu.settings import BuildSettings, WorkloadSettings
 
 

@@ -12,7 +12,7 @@ from pathlib import PurePosixPath
 from shimmy_policy import facts
 
 from shimmy_gpu import references, values
-from shimmy_gpu.reader import Reader
+from shimmy_gpu.config_reader import Reader
 from shimmy_gpu.settings import Settings
 
 # Mounting the model volume over one of these would hide what the image needs to run.

@@ -14,7 +14,7 @@ from typing import Any
 from shimmy_policy import facts
 
 from shimmy_gpu import bounds, checks, images, monitoring, sizing, values
-from shimmy_gpu.reader import ConfigError, Reader, as_int
+from shimmy_gpu.config_reader import ConfigError, Reader, as_int
 from shimmy_gpu.settings import (
     BuildSettings,
     GateSettings,

@@ -10,8 +10,8 @@ from __future__ import annotations
 from typing import Any
 
 from shimmy_gpu import values, workload
+from shimmy_gpu.config_reader import Reader
 from shimmy_gpu.pod import gate_series
-from shimmy_gpu.reader import Reader
 from shimmy_gpu.settings import MonitoringSettings, Settings
 
 MODES = ("none", "annotations", "prometheus-operator")

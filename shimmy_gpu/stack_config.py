@@ -14,7 +14,7 @@ from typing import Any
 import yaml
 
 from shimmy_gpu.config import SECRET_KEYS, parse_settings
-from shimmy_gpu.reader import NAMESPACE, ConfigError
+from shimmy_gpu.config_reader import NAMESPACE, ConfigError
 from shimmy_gpu.settings import Settings
 
 ROOT = Path(__file__).resolve().parent.parent
