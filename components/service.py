@@ -8,7 +8,7 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_kubernetes as k8s
 
-from shimmy_gpu import network, pod, workload
+from shimmy_gpu import network, pod, pod_spec
 from shimmy_gpu.settings import Settings
 
 
@@ -28,7 +28,7 @@ class GpuInferenceService(pulumi.ComponentResource):
         super().__init__("shimmy-gpu:index:GpuInferenceService", name, None, opts)
         settings = args.settings
         child = pulumi.ResourceOptions(parent=self)
-        labels = workload.app_labels(settings)
+        labels = pod_spec.app_labels(settings)
 
         # An existing namespace (createNamespace false) is used by name: the stack neither declares
         # nor labels it, so a destroy leaves it, and its Pod Security level is its owner's.
@@ -36,7 +36,7 @@ class GpuInferenceService(pulumi.ComponentResource):
         if settings.workload.create_namespace:
             ns = k8s.core.v1.Namespace(
                 name,
-                metadata={"name": settings.workload.namespace, "labels": {**labels, **workload.POD_SECURITY}},
+                metadata={"name": settings.workload.namespace, "labels": {**labels, **pod_spec.POD_SECURITY}},
                 opts=child,
             ).metadata.name
 
@@ -70,21 +70,21 @@ class GpuInferenceService(pulumi.ComponentResource):
                 opts=child,
             ).metadata.name
 
-        selector = workload.selector_labels(settings)
-        annotations = workload.pod_annotations(settings)  # only when set: the API server drops an empty map
+        selector = pod_spec.selector_labels(settings)
+        annotations = pod_spec.pod_annotations(settings)  # only when set: the API server drops an empty map
         # GPU images are large and a fresh node's first pull takes a while; the model load adds more.
         # Past this, `pulumi up` fails with the rollout's state instead of waiting forever.
         minutes = f"{settings.workload.rollout_timeout_minutes}m"
         deployment = k8s.apps.v1.Deployment(
             name,
-            metadata={"name": workload.NAME, "namespace": ns, "labels": labels},
+            metadata={"name": pod_spec.NAME, "namespace": ns, "labels": labels},
             spec={
                 "replicas": settings.workload.replicas,
                 "selector": {"match_labels": selector},
-                "strategy": workload.deployment_strategy(),
+                "strategy": pod_spec.deployment_strategy(),
                 "template": {
                     "metadata": {"labels": labels, **({"annotations": annotations} if annotations else {})},
-                    "spec": workload.pod_spec(settings, args.image, claim_name, gate_config),
+                    "spec": pod_spec.spec(settings, args.image, claim_name, gate_config),
                 },
             },
             opts=pulumi.ResourceOptions(
@@ -94,13 +94,13 @@ class GpuInferenceService(pulumi.ComponentResource):
         # A fixed name gives clients a stable DNS name.
         service = k8s.core.v1.Service(
             name,
-            metadata={"name": workload.NAME, "namespace": ns, "labels": labels},
+            metadata={"name": pod_spec.NAME, "namespace": ns, "labels": labels},
             spec={
                 "type": settings.service.type,
                 "selector": selector,
                 "ports": [
                     {
-                        "name": workload.PORT_NAME,
+                        "name": pod_spec.PORT_NAME,
                         "port": settings.service.port,
                         "target_port": settings.workload.port,
                         "protocol": "TCP",
@@ -117,7 +117,7 @@ class GpuInferenceService(pulumi.ComponentResource):
         if settings.network.policy:
             k8s.networking.v1.NetworkPolicy(
                 name,
-                metadata={"name": workload.NAME, "namespace": ns, "labels": labels},
+                metadata={"name": pod_spec.NAME, "namespace": ns, "labels": labels},
                 spec=network.network_policy_spec(settings),
                 opts=child,
             )

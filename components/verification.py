@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_kubernetes as k8s
 
-from shimmy_gpu import network, pod, workload
+from shimmy_gpu import network, pod, pod_spec
 from shimmy_gpu.settings import Settings
 
 VERIFICATION_TTL_SECONDS = 24 * 3600
@@ -38,9 +38,9 @@ def verifier_env(settings: Settings) -> list[dict[str, str]]:
         },
         {
             "name": "POD_SELECTOR",
-            "value": ",".join(f"{k}={v}" for k, v in workload.selector_labels(settings).items()),
+            "value": ",".join(f"{k}={v}" for k, v in pod_spec.selector_labels(settings).items()),
         },
-        {"name": "CONTAINER", "value": workload.CONTAINER},
+        {"name": "CONTAINER", "value": pod_spec.CONTAINER},
         {"name": "PYTHONDONTWRITEBYTECODE", "value": "1"},
     ]
 
@@ -89,7 +89,7 @@ class GpuVerification(pulumi.ComponentResource):
                 "requests": {"cpu": "50m", "memory": "64Mi"},
                 "limits": {"cpu": "500m", "memory": "128Mi"},
             },
-            "security_context": workload.container_security_context(),
+            "security_context": pod_spec.container_security_context(),
         }
         k8s.batch.v1.Job(
             name,
@@ -110,7 +110,7 @@ class GpuVerification(pulumi.ComponentResource):
                         "restart_policy": "Never",
                         "service_account_name": account.metadata.name,
                         "automount_service_account_token": True,
-                        "security_context": workload.pod_security_context(),
+                        "security_context": pod_spec.pod_security_context(),
                         "containers": [container],
                         "volumes": [{"name": "proof", "config_map": {"name": proof.metadata.name}}],
                     },

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from shimmy_gpu import monitoring, network, workload
+from shimmy_gpu import monitoring, network, pod_spec
 from shimmy_gpu.pod import gate_series as gs
 from shimmy_gpu.settings import Settings
 
@@ -101,7 +101,7 @@ def rule_groups(settings: Settings) -> list[dict[str, Any]]:
         alert(
             "ShimmyNoPodReady",
             # kube-state-metrics' series; none at all counts as no pod ready
-            f'(sum(kube_deployment_status_replicas_available{{{sel},deployment="{workload.NAME}"}})'
+            f'(sum(kube_deployment_status_replicas_available{{{sel},deployment="{pod_spec.NAME}"}})'
             " or vector(0)) < 1",
             "5m",
             "critical",

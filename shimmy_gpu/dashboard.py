@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from shimmy_gpu import alerts, monitoring, workload
+from shimmy_gpu import alerts, monitoring, pod_spec
 from shimmy_gpu.pod import gate_series as gs
 from shimmy_gpu.settings import Settings
 
@@ -71,7 +71,7 @@ def panels(settings: Settings) -> list[tuple[str, str, list[tuple[str, str]]]]:
             "short",
             [
                 (
-                    f'sum(kube_deployment_status_replicas_available{{{sel},deployment="{workload.NAME}"}})',
+                    f'sum(kube_deployment_status_replicas_available{{{sel},deployment="{pod_spec.NAME}"}})',
                     "ready",
                 )
             ],

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from shimmy_gpu import values, workload
+from shimmy_gpu import pod_spec, values
 from shimmy_gpu.config_reader import Reader
 from shimmy_gpu.pod import gate_series
 from shimmy_gpu.settings import MonitoringSettings, Settings
@@ -54,13 +54,13 @@ def selector(settings: Settings) -> str:
 def pod_monitor_spec(settings: Settings) -> dict[str, Any]:
     """camelCase: a custom resource's spec goes to the API server as written."""
     return {
-        "selector": {"matchLabels": workload.selector_labels(settings)},
+        "selector": {"matchLabels": pod_spec.selector_labels(settings)},
         "namespaceSelector": {"matchNames": [settings.workload.namespace]},
         "podMetricsEndpoints": [
-            {"port": workload.METRICS_PORT_NAME, "path": gate_series.PATH, "interval": SCRAPE_INTERVAL}
+            {"port": pod_spec.METRICS_PORT_NAME, "path": gate_series.PATH, "interval": SCRAPE_INTERVAL}
         ],
     }
 
 
 def object_labels(settings: Settings) -> dict[str, str]:
-    return {**workload.app_labels(settings), **dict(settings.monitoring.labels)}
+    return {**pod_spec.app_labels(settings), **dict(settings.monitoring.labels)}

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from shimmy_gpu import workload
+from shimmy_gpu import pod_spec
 from shimmy_gpu.settings import Settings
 
 NAMESPACE_NAME_LABEL = "kubernetes.io/metadata.name"  # set by the API server on every namespace
@@ -21,7 +21,7 @@ VERIFICATION_NAME = "verify-gpu"  # the Job's name prefix (__main__.py), which t
 
 def verification_labels(settings: Settings) -> dict[str, str]:
     """The labels of the verification Job's pods (components/verification.py sets them)."""
-    return {**workload.app_labels(settings), "app.kubernetes.io/component": VERIFICATION_COMPONENT}
+    return {**pod_spec.app_labels(settings), "app.kubernetes.io/component": VERIFICATION_COMPONENT}
 
 
 def network_policy_spec(settings: Settings) -> dict[str, Any]:
@@ -63,7 +63,7 @@ def network_policy_spec(settings: Settings) -> dict[str, Any]:
             }
         )
     return {
-        "pod_selector": {"match_labels": workload.selector_labels(settings)},
+        "pod_selector": {"match_labels": pod_spec.selector_labels(settings)},
         "policy_types": ["Ingress"],
         "ingress": ingress,
     }

@@ -130,7 +130,7 @@ def model_name(path: str) -> str:
 
 
 def shimmy_command(binary: str, bind: str, backend: str, model: str) -> list[str]:
-    """The Deployment's arguments (shimmy_gpu.workload.shimmy_args) for one backend."""
+    """The Deployment's arguments (shimmy_gpu.pod_spec.shimmy_args) for one backend."""
     return [binary, "serve", "--bind", bind, "--gpu-backend", backend, "--model-path", model]
 
 

@@ -21,9 +21,9 @@ from pathlib import Path
 from scripts.local_model import model_file  # noqa: F401 (the tests and benchmarks take it from here)
 from shimmy_gpu.config import parse_settings
 from shimmy_gpu.dockerfile import render_dockerfile
+from shimmy_gpu.pod_spec import shimmy_args, shimmy_env
 from shimmy_gpu.settings import Settings
 from shimmy_gpu.stack_config import raw_config
-from shimmy_gpu.workload import shimmy_args, shimmy_env
 
 ROOT = Path(__file__).resolve().parent.parent.parent
 CACHE = Path(os.environ.get("SHIMMY_GPU_CACHE", Path.home() / ".cache" / "shimmy-gpu"))

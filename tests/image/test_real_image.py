@@ -16,7 +16,7 @@ import pytest
 from shimmy_policy.facts import RUNTIME_UID
 
 from shimmy_gpu.dockerfile import LABEL_ACCELERATOR, LABEL_FEATURES
-from shimmy_gpu.workload import RUN_AS, shimmy_args
+from shimmy_gpu.pod_spec import RUN_AS, shimmy_args
 from tests.image import harness
 from tests.shimmy_gpu.pod.test_gate import shipped_gate
 

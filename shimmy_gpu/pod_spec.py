@@ -296,7 +296,7 @@ def toleration(t: Toleration) -> dict[str, Any]:
     return {name: value for name, value in fields.items() if value not in ("", None)}
 
 
-def pod_spec(settings: Settings, image: Any, claim_name: Any, gate_config_map: Any = None) -> dict[str, Any]:
+def spec(settings: Settings, image: Any, claim_name: Any, gate_config_map: Any = None) -> dict[str, Any]:
     w = settings.workload
     containers = [shimmy_container(settings, image)]
     volumes: list[dict[str, Any]] = [
