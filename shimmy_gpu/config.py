@@ -3,7 +3,8 @@
 `parse_settings` is pure: it takes the raw config of one stack (Pulumi.yaml defaults with the
 stack file on top, as the engine gives them) and returns `Settings`, or raises `ConfigError`
 listing every bad key at once. The program calls it before declaring any resource, so a wrong
-value never leaves a stack half-applied. Rules that tie several keys together are in checks.py.
+value never leaves a stack half-applied. Rules that tie several keys together are in
+key_relations.py.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from typing import Any
 
 from shimmy_policy import facts
 
-from shimmy_gpu import bounds, checks, images, monitoring, sizing, values
+from shimmy_gpu import bounds, images, key_relations, monitoring, sizing, values
 from shimmy_gpu.config_reader import ConfigError, Reader, as_int
 from shimmy_gpu.settings import (
     BuildSettings,
@@ -87,8 +88,7 @@ def parse_settings(stack: str, raw: Mapping[str, Any]) -> Settings:
         kube_context=r.text("kubeContext", KUBE_CONTEXT, optional=True),
     )
     if not r.problems:  # the cross-field rules need each value to be valid on its own first
-        checks.check(r, settings)
-        monitoring.check(r, settings)
+        key_relations.report(r, settings)
     if r.problems:
         raise ConfigError(r.problems)
     return settings
@@ -101,7 +101,7 @@ def _gate(r: Reader, build: BuildSettings, workload: WorkloadSettings, image: st
     model_memory = r.integer("modelMemoryMiB", 16, 1048576)
     context_memory = r.integer("contextMemoryMiB", 16, 1048576)
     if limit == 0 and workload.cpu_limit and workload.memory_limit:
-        limit = derived_limit(build, workload, gpu_memory, model_memory, context_memory)
+        limit = sizing.derived_limit(build, workload, gpu_memory, model_memory, context_memory)
     if workload.cpu_request and workload.cpu_limit and workload.memory_request and workload.memory_limit:
         bounds.resources(r, build, workload, limit, model_memory, context_memory, gpu_memory)
     return GateSettings(
@@ -112,23 +112,6 @@ def _gate(r: Reader, build: BuildSettings, workload: WorkloadSettings, image: st
         request_defaults=r.fields("requestDefaults", bounds.REQUEST_DEFAULTS, 'a map such as {"top_p": 1.0}'),
         image=image,
     )
-
-
-def derived_limit(
-    build: BuildSettings, workload: WorkloadSettings, gpu_memory: int, model_memory: int, context_memory: int
-) -> int:
-    """Generations at once: what the device's memory holds (the GPUs for cuda, the memory limit for
-    cpu). shimmy as published also blocks one tokio worker per generation, one per CPU of its limit:
-    one is left free for /health."""
-    memory = (
-        gpu_memory if build.accelerator == "cuda" else int(checks.quantity(workload.memory_limit)) // 2**20
-    )
-    resident = build.shimmy.patched("resident-model")
-    limit = sizing.concurrent_generations(memory, model_memory, context_memory, resident=resident)
-    if not resident:
-        workers = max(1, int(checks.quantity(workload.cpu_limit)))
-        limit = max(1, min(limit, workers - 1))
-    return limit
 
 
 def _build(r: Reader, local: bool) -> BuildSettings:

@@ -32,20 +32,6 @@ def read(r: Reader) -> MonitoringSettings:
     )
 
 
-def check(r: Reader, settings: Settings) -> None:
-    m, port = settings.monitoring, settings.workload.port
-    if m.mode != "none" and not settings.gate.enabled:
-        r.fail(
-            "monitoring",
-            m.mode,
-            "the metrics come from the request gate: set requestGate true, or monitoring none",
-        )
-    if settings.gate.enabled and m.metrics_port in (port, port + 1):
-        r.fail(
-            "metricsPort", m.metrics_port, f"port {port} is the gate's and {port + 1} shimmy's: pick another"
-        )
-
-
 def selector(settings: Settings) -> str:
     """The PromQL label matcher of this stack's series (the namespace is a DNS label: no quoting)."""
     return f'namespace="{settings.workload.namespace}"'

@@ -12,6 +12,9 @@ import math
 
 from shimmy_policy import facts
 
+from shimmy_gpu.settings import BuildSettings, WorkloadSettings
+from shimmy_gpu.values import quantity
+
 # The CUDA context and cuBLAS workspace of the one shimmy process, measured at about 0.5 GiB.
 DEVICE_RESERVE_MIB = 512
 N_CTX = 4096  # shimmy 1.9.0's context per generation (its registry default)
@@ -63,3 +66,18 @@ def memory_mib(
     if resident:
         return reserve_mib + model_mib + generations * context_mib
     return reserve_mib + generations * (model_mib + context_mib)
+
+
+def derived_limit(
+    build: BuildSettings, workload: WorkloadSettings, gpu_memory: int, model_memory: int, context_memory: int
+) -> int:
+    """Generations at once: what the device's memory holds (the GPUs for cuda, the memory limit for
+    cpu). shimmy as published also blocks one tokio worker per generation, one per CPU of its limit:
+    one is left free for /health."""
+    memory = gpu_memory if build.accelerator == "cuda" else int(quantity(workload.memory_limit)) // 2**20
+    resident = build.shimmy.patched("resident-model")
+    limit = concurrent_generations(memory, model_memory, context_memory, resident=resident)
+    if not resident:
+        workers = max(1, int(quantity(workload.cpu_limit)))
+        limit = max(1, min(limit, workers - 1))
+    return limit

@@ -56,24 +56,6 @@ def test_the_gate_listens_on_the_port_and_forwards_to_shimmy_with_the_stacks_lim
     assert "ports" not in pod_spec.shimmy_container(settings, "img")
 
 
-@pytest.mark.parametrize(
-    ("overrides", "limit"),
-    [
-        ({}, 7),  # T4, phi-3-mini resident: (15360 - 512 - 2300) // 1650
-        ({"modelMemoryMiB": 250, "contextMemoryMiB": 600}, 24),  # Gemma 3 270M
-        ({"gpuMemoryMiB": 81920}, 47),
-        ({"contextMemoryMiB": 12000}, 1),  # one fits (none fitting is refused: test_refusals.py)
-        ({"maxConcurrentRequests": 7}, 7),
-        # As published: a copy of the weights per request, and a tokio worker left for /health.
-        ({"shimmyPatches": []}, 3),
-        ({"shimmyPatches": [], "modelMemoryMiB": 250, "contextMemoryMiB": 600, "cpuLimit": "32"}, 17),
-        ({"shimmyPatches": [], "modelMemoryMiB": 250, "contextMemoryMiB": 600}, 3),
-    ],
-)
-def test_the_derived_limit_is_what_the_device_holds(overrides, limit):
-    assert settings_for(**overrides).gate.limit == limit
-
-
 def test_the_patched_shimmy_is_told_how_many_contexts_to_hold_and_how_long_to_drain():
     env = {e["name"]: e["value"] for e in pod_spec.shimmy_env(settings_for(maxConcurrentRequests=5))}
     assert env["SHIMMY_MAX_PARALLEL"] == "5"
