@@ -10,34 +10,42 @@ key_relations.py.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, get_args
 
 from shimmy_policy import facts
 
 from shimmy_gpu import bounds, images, key_relations, monitoring, sizing, values
 from shimmy_gpu.config_reader import ConfigError, Reader, as_int
 from shimmy_gpu.settings import (
+    Accelerator,
     BuildSettings,
     GateSettings,
     ImageSettings,
     ModelSettings,
+    ModelSource,
     NetworkSettings,
+    Platform,
+    RustLog,
     ServiceSettings,
+    ServiceType,
     Settings,
     ShimmySource,
+    SourceKind,
     Toleration,
+    TolerationEffect,
+    TolerationOperator,
     VerificationSettings,
     WorkloadSettings,
 )
 
-ACCELERATORS = ("cuda", "cpu")
-SHIMMY_SOURCES = ("crate", "git")
-MODEL_SOURCES = ("huggingface", "url", "pvc")
-SERVICE_TYPES = ("ClusterIP", "NodePort", "LoadBalancer")
-PLATFORMS = ("linux/amd64", "linux/arm64")
-RUST_LOG_LEVELS = ("error", "warn", "info", "debug", "trace")
-TOLERATION_OPERATORS = ("Equal", "Exists")
-TOLERATION_EFFECTS = ("NoSchedule", "PreferNoSchedule", "NoExecute")
+ACCELERATORS = get_args(Accelerator)
+SHIMMY_SOURCES = get_args(SourceKind)
+MODEL_SOURCES = get_args(ModelSource)
+SERVICE_TYPES = get_args(ServiceType)
+PLATFORMS = get_args(Platform)
+RUST_LOG_LEVELS = get_args(RustLog)
+TOLERATION_OPERATORS = get_args(TolerationOperator)
+TOLERATION_EFFECTS = get_args(TolerationEffect)
 # Config keys whose values must be set with `pulumi config set --secret`.
 SECRET_KEYS = ("registryPassword",)
 KUBE_CONTEXT = values.Allowed(

@@ -7,14 +7,14 @@ ServiceMonitor, selects the pods. The alerts are in alerts.py, the dashboard in 
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, get_args
 
 from shimmy_gpu import pod_spec, values
 from shimmy_gpu.config_reader import Reader
 from shimmy_gpu.pod import gate_series
-from shimmy_gpu.settings import MonitoringSettings, Settings
+from shimmy_gpu.settings import MonitoringMode, MonitoringSettings, Settings
 
-MODES = ("none", "annotations", "prometheus-operator")
+MODES = get_args(MonitoringMode)
 SCRAPE_INTERVAL = "15s"
 # The objective is a bucket bound, so "slower than the objective" is read from one bucket, exactly.
 OBJECTIVES = tuple(gate_series.number(b) for b in gate_series.LATENCY_BUCKETS)
