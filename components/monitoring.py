@@ -12,21 +12,21 @@ import pulumi
 import pulumi_kubernetes as k8s
 
 from shimmy_gpu import alerts, dashboard, monitoring
-from shimmy_gpu.settings import Settings
+from shimmy_gpu.settings import DeploymentSettings
 
 API_VERSION = "monitoring.coreos.com/v1"
 
 
 @dataclass(frozen=True)
 class MonitoringArgs:
-    settings: Settings
+    deployment: DeploymentSettings  # its pods, namespace and `monitoring` keys
     namespace: pulumi.Input[str]  # the stack's, where the pods run
 
 
 class Monitoring(pulumi.ComponentResource):
     def __init__(self, name: str, args: MonitoringArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("shimmy-gpu:index:Monitoring", name, None, opts)
-        settings = args.settings
+        settings = args.deployment
         child = pulumi.ResourceOptions(parent=self)
         labels = monitoring.object_labels(settings)
         meta = {"namespace": args.namespace, "labels": labels}

@@ -9,12 +9,15 @@ import pulumi
 import pulumi_kubernetes as k8s
 
 from shimmy_gpu import network, pod, pod_spec
-from shimmy_gpu.settings import Settings
+from shimmy_gpu.settings import DeploymentSettings, NetworkSettings, ServiceSettings
 
 
 @dataclass(frozen=True)
 class GpuInferenceServiceArgs:
-    settings: Settings
+    deployment: DeploymentSettings
+    service: ServiceSettings
+    network: NetworkSettings
+    verification_job: bool  # the GPU verification Job's pods call shimmy too
     image: pulumi.Input[str]  # by digest
 
 
@@ -26,7 +29,7 @@ class GpuInferenceService(pulumi.ComponentResource):
 
     def __init__(self, name: str, args: GpuInferenceServiceArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("shimmy-gpu:index:GpuInferenceService", name, None, opts)
-        settings = args.settings
+        settings = args.deployment
         child = pulumi.ResourceOptions(parent=self)
         labels = pod_spec.app_labels(settings)
 
@@ -96,12 +99,12 @@ class GpuInferenceService(pulumi.ComponentResource):
             name,
             metadata={"name": pod_spec.NAME, "namespace": ns, "labels": labels},
             spec={
-                "type": settings.service.type,
+                "type": args.service.type,
                 "selector": selector,
                 "ports": [
                     {
                         "name": pod_spec.PORT_NAME,
-                        "port": settings.service.port,
+                        "port": args.service.port,
                         "target_port": settings.workload.port,
                         "protocol": "TCP",
                     }
@@ -114,11 +117,11 @@ class GpuInferenceService(pulumi.ComponentResource):
                 pulumi.ResourceOptions(custom_timeouts=pulumi.CustomTimeouts(create=minutes, update=minutes)),
             ),
         )
-        if settings.network.policy:
+        if args.network.policy:
             k8s.networking.v1.NetworkPolicy(
                 name,
                 metadata={"name": pod_spec.NAME, "namespace": ns, "labels": labels},
-                spec=network.network_policy_spec(settings),
+                spec=network.network_policy_spec(settings, args.network, args.verification_job),
                 opts=child,
             )
 
@@ -126,7 +129,7 @@ class GpuInferenceService(pulumi.ComponentResource):
         self.deployment_name = deployment.metadata.name
         self.service_name = service.metadata.name
         self.url = pulumi.Output.concat(
-            "http://", service.metadata.name, ".", ns, ".svc.cluster.local:", str(settings.service.port)
+            "http://", service.metadata.name, ".", ns, ".svc.cluster.local:", str(args.service.port)
         )
         self.register_outputs(
             {

@@ -13,7 +13,7 @@ import pulumi
 import pulumi_kubernetes as k8s
 
 from shimmy_gpu import network, pod, pod_spec
-from shimmy_gpu.settings import Settings
+from shimmy_gpu.settings import DeploymentSettings, VerificationSettings
 
 VERIFICATION_TTL_SECONDS = 24 * 3600
 MAX_TOKENS = 64
@@ -21,20 +21,21 @@ MAX_TOKENS = 64
 
 @dataclass(frozen=True)
 class GpuVerificationArgs:
-    settings: Settings
+    deployment: DeploymentSettings  # the shimmy pods it asks and reads
+    verification: VerificationSettings
     namespace: pulumi.Input[str]
     service_url: pulumi.Input[str]
     image: pulumi.Input[str]  # the digest shimmy runs: a new image re-runs the check
 
 
-def verifier_env(settings: Settings) -> list[dict[str, str]]:
+def verifier_env(settings: DeploymentSettings, verification: VerificationSettings) -> list[dict[str, str]]:
     return [
         {"name": "MODEL", "value": settings.model.name},
         {"name": "MAX_TOKENS", "value": str(MAX_TOKENS)},
         {"name": "TIMEOUT", "value": str(settings.workload.startup_timeout_seconds)},
         {
             "name": "MIN_DECODE_TOKENS_PER_SECOND",
-            "value": str(settings.verification.min_decode_tokens_per_second),
+            "value": str(verification.min_decode_tokens_per_second),
         },
         {
             "name": "POD_SELECTOR",
@@ -48,7 +49,7 @@ def verifier_env(settings: Settings) -> list[dict[str, str]]:
 class GpuVerification(pulumi.ComponentResource):
     def __init__(self, name: str, args: GpuVerificationArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("shimmy-gpu:index:GpuVerification", name, None, opts)
-        settings = args.settings
+        settings = args.deployment
         child = pulumi.ResourceOptions(parent=self)
         labels = network.verification_labels(settings)
         meta = {"namespace": args.namespace, "labels": labels}
@@ -76,10 +77,10 @@ class GpuVerification(pulumi.ComponentResource):
         proof = k8s.core.v1.ConfigMap(name, metadata=meta, data=pod.files(pod.GPU_PROOF), opts=child)
         container = {
             "name": "verify",
-            "image": settings.verification.image,
+            "image": args.verification.image,
             "command": ["python", f"/proof/{pod.GPU_PROOF[0]}"],
             "env": [
-                *verifier_env(settings),
+                *verifier_env(settings, args.verification),
                 {"name": "SHIMMY_URL", "value": args.service_url},
                 {"name": "NAMESPACE", "value": args.namespace},
                 {"name": "SHIMMY_IMAGE", "value": args.image},

@@ -15,7 +15,7 @@ from typing import Any
 
 from shimmy_gpu import monitoring, network, pod_spec
 from shimmy_gpu.pod import gate_series as gs
-from shimmy_gpu.settings import Settings
+from shimmy_gpu.settings import DeploymentSettings
 
 GROUP = "shimmy-gate"
 BUDGET = 0.05  # p95: 5% may be slower than the objective
@@ -39,7 +39,7 @@ def rejected_ratio(sel: str, window: str = "5m") -> str:
     )
 
 
-def slow_ratio(settings: Settings, window: str) -> str:
+def slow_ratio(settings: DeploymentSettings, window: str) -> str:
     sel = monitoring.selector(settings)
     le = gs.le_text(settings.monitoring.latency_objective_seconds)
     return (
@@ -48,7 +48,7 @@ def slow_ratio(settings: Settings, window: str) -> str:
     )
 
 
-def rule_groups(settings: Settings) -> list[dict[str, Any]]:
+def rule_groups(settings: DeploymentSettings) -> list[dict[str, Any]]:
     sel = monitoring.selector(settings)
     objective = gs.number(settings.monitoring.latency_objective_seconds)
     ns = settings.workload.namespace

@@ -12,7 +12,7 @@ from typing import Any
 
 from shimmy_gpu import alerts, monitoring, pod_spec
 from shimmy_gpu.pod import gate_series as gs
-from shimmy_gpu.settings import Settings
+from shimmy_gpu.settings import DeploymentSettings
 
 SIDECAR_LABEL = {"grafana_dashboard": "1"}
 FILE = "shimmy.json"
@@ -23,7 +23,7 @@ def quantile(q: float, metric: str, sel: str, by: str = "") -> str:
     return f"histogram_quantile({q}, sum by (le{by}) (rate({metric}_bucket{{{sel}}}[5m])))"
 
 
-def panels(settings: Settings) -> list[tuple[str, str, list[tuple[str, str]]]]:
+def panels(settings: DeploymentSettings) -> list[tuple[str, str, list[tuple[str, str]]]]:
     """(title, unit, [(expression, legend)]) of each panel, top to bottom."""
     sel = monitoring.selector(settings)
     objective = settings.monitoring.latency_objective_seconds
@@ -79,11 +79,11 @@ def panels(settings: Settings) -> list[tuple[str, str, list[tuple[str, str]]]]:
     ]
 
 
-def expressions(settings: Settings) -> list[str]:
+def expressions(settings: DeploymentSettings) -> list[str]:
     return [expr for _, _, targets in panels(settings) for expr, _ in targets]
 
 
-def dashboard(settings: Settings) -> dict[str, Any]:
+def dashboard(settings: DeploymentSettings) -> dict[str, Any]:
     grid = []
     for i, (title, unit, targets) in enumerate(panels(settings)):
         grid.append(
@@ -122,5 +122,5 @@ def dashboard(settings: Settings) -> dict[str, Any]:
     }
 
 
-def config_map_data(settings: Settings) -> dict[str, str]:
+def config_map_data(settings: DeploymentSettings) -> dict[str, str]:
     return {FILE: json.dumps(dashboard(settings), indent=1, sort_keys=True)}

@@ -15,7 +15,7 @@ SMOKE_POD = "shimmy-smoke"
 
 def command_line(settings: Settings) -> str:
     """The shimmy command the pod runs, as one shell line."""
-    return shlex.join([facts.EXECUTABLE, *pod_spec.shimmy_args(settings)])
+    return shlex.join([facts.EXECUTABLE, *pod_spec.shimmy_args(settings.deployment)])
 
 
 def service_env(name: str) -> tuple[str, str]:

@@ -12,7 +12,7 @@ from typing import Any, get_args
 from shimmy_gpu import pod_spec, values
 from shimmy_gpu.config_reader import Reader
 from shimmy_gpu.pod import gate_series
-from shimmy_gpu.settings import MonitoringMode, MonitoringSettings, Settings
+from shimmy_gpu.settings import DeploymentSettings, MonitoringMode, MonitoringSettings
 
 MODES = get_args(MonitoringMode)
 SCRAPE_INTERVAL = "15s"
@@ -32,12 +32,12 @@ def read(r: Reader) -> MonitoringSettings:
     )
 
 
-def selector(settings: Settings) -> str:
+def selector(settings: DeploymentSettings) -> str:
     """The PromQL label matcher of this stack's series (the namespace is a DNS label: no quoting)."""
     return f'namespace="{settings.workload.namespace}"'
 
 
-def pod_monitor_spec(settings: Settings) -> dict[str, Any]:
+def pod_monitor_spec(settings: DeploymentSettings) -> dict[str, Any]:
     """camelCase: a custom resource's spec goes to the API server as written."""
     return {
         "selector": {"matchLabels": pod_spec.selector_labels(settings)},
@@ -48,5 +48,5 @@ def pod_monitor_spec(settings: Settings) -> dict[str, Any]:
     }
 
 
-def object_labels(settings: Settings) -> dict[str, str]:
+def object_labels(settings: DeploymentSettings) -> dict[str, str]:
     return {**pod_spec.app_labels(settings), **dict(settings.monitoring.labels)}

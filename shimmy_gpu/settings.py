@@ -166,6 +166,20 @@ class MonitoringSettings:
 
 
 @dataclass(frozen=True)
+class DeploymentSettings:
+    """What shimmy's Deployment is made of, and what the objects around it know it by: the part of
+    `Settings` that the service, verification and monitoring components read."""
+
+    stack: str
+    accelerator: Accelerator
+    shimmy: ShimmySource
+    workload: WorkloadSettings
+    model: ModelSettings
+    gate: GateSettings
+    monitoring: MonitoringSettings
+
+
+@dataclass(frozen=True)
 class Settings:
     stack: str
     build: BuildSettings
@@ -179,3 +193,15 @@ class Settings:
     monitoring: MonitoringSettings
     render_manifests_to: str  # a folder: render YAML instead of talking to a cluster
     kube_context: str
+
+    @property
+    def deployment(self) -> DeploymentSettings:
+        return DeploymentSettings(
+            stack=self.stack,
+            accelerator=self.build.accelerator,
+            shimmy=self.build.shimmy,
+            workload=self.workload,
+            model=self.model,
+            gate=self.gate,
+            monitoring=self.monitoring,
+        )

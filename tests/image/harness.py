@@ -2,7 +2,7 @@
 
 Everything here talks to the real Docker engine and registry of scripts/docker-env.sh and builds
 the Dockerfile that `render_dockerfile` gives for the `local` stack (cpu profile) on the base images
-of scripts/base-images.sh. The container runs as the Deployment runs it: `workload.shimmy_args`,
+of scripts/base-images.sh. The container runs as the Deployment runs it: `pod_spec.shimmy_args`,
 the image's numeric user, read-only root FS, a writable /tmp, HOME=/tmp, models under the
 configured mount path.
 """
@@ -103,7 +103,7 @@ def run(
     over it. Not removed on exit, so its exit code and log stay readable until `stop`."""
     port = settings.workload.port
     mount = settings.model.mount_path
-    variables = {**{e["name"]: e["value"] for e in shimmy_env(settings)}, **(env or {})}
+    variables = {**{e["name"]: e["value"] for e in shimmy_env(settings.deployment)}, **(env or {})}
     container = docker(
         "run", "-d",
         "--read-only", "--tmpfs", "/tmp:rw,size=1g",
@@ -111,7 +111,7 @@ def run(
         *(f"--env={name}={value}" for name, value in variables.items()),
         "-v", f"{model.parent}:{mount}:ro",
         "-p", f"127.0.0.1:{host_port}:{port}",
-        ref, *shimmy_args(settings),
+        ref, *shimmy_args(settings.deployment),
     )  # fmt: skip
     return Server(container, f"http://127.0.0.1:{host_port}", settings.model.name)
 

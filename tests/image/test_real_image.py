@@ -51,7 +51,7 @@ def test_the_container_that_answers_runs_the_image_pulled_by_digest(deployed):
 def test_it_runs_with_the_deployments_args_user_and_read_only_root(deployed):
     settings, _, server = deployed
     config = json.loads(harness.docker("inspect", "--format", "{{json .}}", server.container))
-    assert config["Args"] == shimmy_args(settings)
+    assert config["Args"] == shimmy_args(settings.deployment)
     assert config["Args"][:5] == [
         "serve",
         "--bind",

@@ -11,7 +11,8 @@ from tests.program import STACKS, stack_config
 
 
 def settings_for(stack="prod", **overrides):
-    return parse_settings(stack, {**stack_config(stack), **overrides})
+    """What the pod is built from, for `stack` with `overrides`."""
+    return parse_settings(stack, {**stack_config(stack), **overrides}).deployment
 
 
 def flag_value(args, flag):
@@ -27,7 +28,7 @@ def test_args_are_what_shimmy_1_9_reads(stack):
     # Behind the gate: loopback, on the port after the gate's; nothing reaches shimmy around it.
     assert flag_value(args, "--bind") == f"127.0.0.1:{settings.workload.port + 1}"
     assert flag_value(args, "--model-path").endswith(".gguf")
-    expected = "cuda" if settings.build.accelerator == "cuda" else "cpu"
+    expected = "cuda" if settings.accelerator == "cuda" else "cpu"
     assert flag_value(args, "--gpu-backend") == expected
 
 
