@@ -46,7 +46,7 @@ class Monitoring(pulumi.ComponentResource):
             spec={"groups": alerts.rule_groups(settings)},
             opts=child,
         )
-        board = k8s.core.v1.ConfigMap(
+        k8s.core.v1.ConfigMap(
             f"{name}-dashboard",
             metadata={
                 "namespace": settings.monitoring.namespace,
@@ -55,5 +55,4 @@ class Monitoring(pulumi.ComponentResource):
             data=dashboard.config_map_data(settings),
             opts=child,
         )
-        self.dashboard_name = board.metadata.name
-        self.register_outputs({"dashboard_name": self.dashboard_name})
+        self.register_outputs({})

@@ -23,7 +23,6 @@ class GpuInferenceServiceArgs:
 
 class GpuInferenceService(pulumi.ComponentResource):
     namespace: pulumi.Output[str]
-    deployment_name: pulumi.Output[str]
     service_name: pulumi.Output[str]
     url: pulumi.Output[str]
 
@@ -78,7 +77,7 @@ class GpuInferenceService(pulumi.ComponentResource):
         # GPU images are large and a fresh node's first pull takes a while; the model load adds more.
         # Past this, `pulumi up` fails with the rollout's state instead of waiting forever.
         minutes = f"{settings.workload.rollout_timeout_minutes}m"
-        deployment = k8s.apps.v1.Deployment(
+        k8s.apps.v1.Deployment(
             name,
             metadata={"name": pod_spec.NAME, "namespace": ns, "labels": labels},
             spec={
@@ -126,7 +125,6 @@ class GpuInferenceService(pulumi.ComponentResource):
             )
 
         self.namespace = pulumi.Output.from_input(ns)
-        self.deployment_name = deployment.metadata.name
         self.service_name = service.metadata.name
         self.url = pulumi.Output.concat(
             "http://", service.metadata.name, ".", ns, ".svc.cluster.local:", str(args.service.port)
@@ -134,7 +132,6 @@ class GpuInferenceService(pulumi.ComponentResource):
         self.register_outputs(
             {
                 "namespace": self.namespace,
-                "deployment_name": self.deployment_name,
                 "service_name": self.service_name,
                 "url": self.url,
             }

@@ -79,10 +79,6 @@ def panels(settings: DeploymentSettings) -> list[tuple[str, str, list[tuple[str,
     ]
 
 
-def expressions(settings: DeploymentSettings) -> list[str]:
-    return [expr for _, _, targets in panels(settings) for expr, _ in targets]
-
-
 def dashboard(settings: DeploymentSettings) -> dict[str, Any]:
     grid = []
     for i, (title, unit, targets) in enumerate(panels(settings)):

@@ -18,18 +18,6 @@ from shimmy_gpu.values import quantity
 # The CUDA context and cuBLAS workspace of the one shimmy process, measured at about 0.5 GiB.
 DEVICE_RESERVE_MIB = 512
 N_CTX = 4096  # shimmy 1.9.0's context per generation (its registry default)
-N_UBATCH = 512  # shimmy 1.9.0's micro-batch
-
-
-def kv_cache_mib(n_layer: int, n_embd_k_gqa: int, n_embd_v_gqa: int, n_ctx: int = N_CTX) -> float:
-    """llama.cpp's f16 KV cache of one context (models with a sliding window keep it full-size)."""
-    return n_layer * (n_embd_k_gqa + n_embd_v_gqa) * n_ctx * 2 / 2**20
-
-
-def compute_buffer_mib(n_vocab: int, n_ubatch: int = N_UBATCH) -> float:
-    """About the compute buffer of one context: its largest tensor is the logits of a full
-    micro-batch (n_vocab x n_ubatch floats), plus some 16 MiB of activations."""
-    return n_vocab * n_ubatch * 4 / 2**20 + 16
 
 
 def concurrent_generations(

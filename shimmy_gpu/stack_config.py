@@ -27,11 +27,6 @@ def declared() -> dict[str, dict[str, Any]]:
     return {key.removeprefix(f"{NAMESPACE}:"): spec for key, spec in config.items()}
 
 
-def stacks() -> tuple[str, ...]:
-    """The stacks that have a committed Pulumi.<stack>.yaml."""
-    return tuple(sorted(path.name.split(".")[1] for path in ROOT.glob("Pulumi.*.yaml")))
-
-
 def raw_config(
     stack: str | None, overrides: Mapping[str, Any] | None = None, secret: str | None = None
 ) -> dict:

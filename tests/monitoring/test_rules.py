@@ -35,7 +35,8 @@ def test_promtool_accepts_the_rendered_rules(prometheus_bin, rule_file):
 
 
 def test_every_dashboard_expression_parses(prometheus_bin, tmp_path):
-    exprs = dashboard.expressions(parse_settings("prod", stack_config("prod")).deployment)
+    panels = dashboard.panels(parse_settings("prod", stack_config("prod")).deployment)
+    exprs = [expr for _, _, targets in panels for expr, _ in targets]
     rules = [{"record": f"panel:expression_{i}:check", "expr": e} for i, e in enumerate(exprs)]
     path = tmp_path / "panels.json"
     path.write_text(json.dumps({"groups": [{"name": "panels", "rules": rules}]}))
