@@ -17,7 +17,7 @@ is measured through shimmy's HTTP server:
   read; tied output weights count) divided by the GPU's bandwidth. KV-cache reads are left out.
 
 Standard library only, since the GPU machine has a bare python3 and no network; the helpers that
-peers.py, load.py and prune_proof.py share live here, which makes it a little over 400 lines.
+peers.py, load.py and prune_proof.py share live here.
 Run from the repository root:
   python3 benchmarks/gpu/benchmark.py --shimmy ./shimmy --model /models/a.gguf [--model ...]
 Exit status 1 when a proof check fails.

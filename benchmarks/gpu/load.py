@@ -1,8 +1,8 @@
 """Concurrent requests against one server on the GPU: throughput, latency, GPU memory, errors.
 
-Issue 15, part 3. For each concurrency C (default 1, 2, 4, 8, 16), C client threads send the same
-request (the benchmark's prompt, --tokens new tokens) until 2*C requests (at least --min-requests)
-are answered or failed. Measured per level:
+For each concurrency C (default 1, 2, 4, 8, 16), C client threads send the same request (the
+benchmark's prompt, --tokens new tokens) until 2*C requests (at least --min-requests) are answered
+or failed. Measured per level:
 
 - throughput: answered requests and generated tokens per second of the level's wall time;
 - latency of each request (sent until the whole answer; shimmy 1.9.0 answers only at the end):
@@ -15,7 +15,7 @@ are answered or failed. Measured per level:
 
 Servers: `shimmy` (the Deployment's arguments), `gate` (shimmy behind shimmy_gpu/pod/gate.py with
 --limit), `llama-server` (-np slots, -c 4096 per slot; continuous batching). Standard library only,
-for the bare python3 of the GPU machine; one measurement, one file (about 400 lines).
+for the bare python3 of the GPU machine.
 
   python3 benchmarks/gpu/load.py --server shimmy --binary ./shimmy --model M.gguf
   python3 benchmarks/gpu/load.py --server gate --binary ./shimmy --model M.gguf --limit 3

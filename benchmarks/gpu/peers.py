@@ -1,6 +1,6 @@
 """shimmy next to llama.cpp's own server and its kernel-only ceiling, same GPU, same GGUF, one run.
 
-Issue 15, parts 1 and 2. For each model, in this order and on the same machine:
+For each model, in this order and on the same machine:
 
 - llama-bench (`-ngl 99 -p 0 -n 128 -r 3`): decode tokens/s of llama.cpp's graph alone, no
   server, no sampling: the software ceiling.
