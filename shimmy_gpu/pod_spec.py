@@ -130,34 +130,10 @@ def probes(settings: DeploymentSettings) -> dict[str, Any]:
     }
 
 
-def model_fetch_script() -> str:
-    """Init container: the model is checked against its sha256 on every start; a missing or failing
-    file is downloaded (https only, redirects too), checked again, and only then put in place."""
-    return (
-        "set -eu\n"
-        'verify() { echo "$MODEL_SHA256  $1" | sha256sum -c -; }\n'
-        'if [ -s "$MODEL_PATH" ] && verify "$MODEL_PATH"; then exit 0; fi\n'
-        'rm -f "$MODEL_PATH" "$MODEL_PATH.part"\n'
-        "fetch() { curl -fL --proto =https --proto-redir =https --retry 5 --retry-delay 10 "
-        '-o "$MODEL_PATH.part" "$@" "$MODEL_URL"; }\n'
-        "# The token goes to curl on stdin, never on a command line.\n"
-        'if [ -n "${MODEL_TOKEN:-}" ]; then\n'
-        '  printf \'header = "Authorization: Bearer %s"\\n\' "$MODEL_TOKEN" | fetch --config -\n'
-        "else\n"
-        "  fetch\n"
-        "fi\n"
-        'verify "$MODEL_PATH.part" || { rm -f "$MODEL_PATH.part"; exit 1; }\n'
-        'mv "$MODEL_PATH.part" "$MODEL_PATH"\n'
-    )
-
-
-def model_verify_script() -> str:
-    """Init container for a claim that already holds the model: check it on every start."""
-    return 'set -eu\necho "$MODEL_SHA256  $MODEL_PATH" | sha256sum -c -\n'
-
-
 def model_init(model: ModelSettings) -> dict[str, Any] | None:
-    """The init container that guarantees the model file (None: a claim without a sha256 to check)."""
+    """The init container that guarantees the model file (None: a claim without a sha256 to check).
+    A download is https only, redirects too, and the file is put in place only once its sha256
+    matches; a token goes to curl on stdin, never on a command line."""
     downloads = model.source != "pvc"
     if not downloads and not model.sha256:
         return None
@@ -177,7 +153,7 @@ def model_init(model: ModelSettings) -> dict[str, Any] | None:
     return {
         "name": "fetch-model" if downloads else "verify-model",
         "image": model.fetcher_image,
-        "command": ["sh", "-c", model_fetch_script() if downloads else model_verify_script()],
+        "command": ["sh", "-c", pod.text(pod.FETCH_MODEL if downloads else pod.VERIFY_MODEL)],
         "env": env,
         # readOnly only where it is true: the API server drops a false one, which Pulumi would then
         # show in every later diff of the Deployment.

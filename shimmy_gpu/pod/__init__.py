@@ -1,9 +1,11 @@
 """The programs that run inside the stack's pods, kept as the files they ship as.
 
-A ConfigMap's data is the bytes of the program's files, read here as package data; the pod mounts
-them as one folder and runs the first. So the ConfigMap, and with it the pod, changes only when one
-of those files does, never for an edit to the program that declares them. Each file is standard
-library only and imports nothing but its siblings of the same program, by plain name.
+What a pod runs is the bytes of these files, read here as package data: a ConfigMap's data (the
+gate, the GPU proof), mounted as one folder whose first file runs, or an init container's `sh -c`
+program (the model's download and check). So the pod changes only when one of these files does,
+never for an edit to the Pulumi program that declares it. The Python files are standard library
+only and import nothing but their siblings of the same program, by plain name; the shell files are
+POSIX sh with the fetcher image's curl and sha256sum.
 
 The Pulumi program imports one of them, gate_series.py: its alerts, dashboard and PodMonitor must
 name exactly the series the gate writes.
@@ -17,9 +19,17 @@ from importlib import resources
 GATE = ("gate.py", "gate_http.py", "gate_metrics.py", "gate_series.py")
 # The verification Job's proof that shimmy decodes on the GPU.
 GPU_PROOF = ("gpu_proof.py",)
+# The model's init container: download a missing or changed model and check its sha256, or (a claim
+# that already holds the model) only check it; both on every start.
+FETCH_MODEL = "fetch_model.sh"
+VERIFY_MODEL = "verify_model.sh"
+
+
+def text(name: str) -> str:
+    """One file's text, byte for byte."""
+    return resources.files(__name__).joinpath(name).read_bytes().decode("utf-8")
 
 
 def files(names: tuple[str, ...]) -> dict[str, str]:
-    """File name -> its text, byte for byte: the data of the ConfigMap that ships `names`."""
-    folder = resources.files(__name__)
-    return {name: folder.joinpath(name).read_bytes().decode("utf-8") for name in names}
+    """File name -> its text: the data of the ConfigMap that ships `names`."""
+    return {name: text(name) for name in names}

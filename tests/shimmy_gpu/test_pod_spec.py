@@ -5,9 +5,9 @@ import subprocess
 
 import pytest
 
-from shimmy_gpu import pod_spec
+from shimmy_gpu import pod, pod_spec
 from shimmy_gpu.config import parse_settings
-from tests.program import STACKS, stack_config
+from tests.program import ROOT, STACKS, stack_config
 
 
 def settings_for(stack="prod", **overrides):
@@ -124,11 +124,13 @@ def test_the_model_is_downloaded_from_the_pinned_revision_and_checked():
     )
     assert env["MODEL_SHA256"] == settings_for().model.sha256
     assert init["name"] == "fetch-model"
+    assert init["command"] == ["sh", "-c", (ROOT / "shimmy_gpu" / "pod" / "fetch_model.sh").read_text()]
 
 
 def test_a_claim_with_a_sha256_is_checked_on_start_and_one_without_is_trusted():
     verify = pod_spec.model_init(settings_for(modelSource="pvc", modelExistingClaim="models").model)
     assert verify["name"] == "verify-model"
+    assert verify["command"] == ["sh", "-c", (ROOT / "shimmy_gpu" / "pod" / "verify_model.sh").read_text()]
     assert verify["volume_mounts"] == [{"name": "models", "mount_path": "/models", "read_only": True}]
     assert "MODEL_URL" not in {e["name"] for e in verify["env"]}
     none = settings_for(modelSource="pvc", modelExistingClaim="models", modelSha256="")
@@ -168,9 +170,7 @@ def run_fetch(tmp_path, sha256: str, **extra):
         "CURL_STDIN": str(tmp_path / "curl.stdin"),
         **extra,
     }
-    return subprocess.run(
-        ["sh", "-c", pod_spec.model_fetch_script()], env=env, capture_output=True, text=True
-    )
+    return subprocess.run(["sh", "-c", pod.text(pod.FETCH_MODEL)], env=env, capture_output=True, text=True)
 
 
 def test_fetch_downloads_checks_and_then_checks_on_every_start(tmp_path):
@@ -208,9 +208,8 @@ def test_the_verify_script_fails_on_a_changed_model(tmp_path):
         "MODEL_PATH": str(model),
         "MODEL_SHA256": hashlib.sha256(b"w").hexdigest(),
     }
-    assert subprocess.run(["sh", "-c", pod_spec.model_verify_script()], env=env).returncode == 0
+    assert subprocess.run(["sh", "-c", pod.text(pod.VERIFY_MODEL)], env=env).returncode == 0
     model.write_bytes(b"x")
     assert (
-        subprocess.run(["sh", "-c", pod_spec.model_verify_script()], env=env, capture_output=True).returncode
-        != 0
+        subprocess.run(["sh", "-c", pod.text(pod.VERIFY_MODEL)], env=env, capture_output=True).returncode != 0
     )
