@@ -31,7 +31,13 @@ cluster = k8s.Provider(
 )
 service = GpuInferenceService(
     "shimmy",
-    GpuInferenceServiceArgs(settings=settings, image=image.ref),
+    GpuInferenceServiceArgs(
+        deployment=settings.deployment,
+        service=settings.service,
+        network=settings.network,
+        verification_job=settings.verification.enabled,
+        image=image.ref,
+    ),
     pulumi.ResourceOptions(providers=[cluster]),
 )
 
@@ -39,7 +45,11 @@ if settings.verification.enabled:
     GpuVerification(
         network.VERIFICATION_NAME,
         GpuVerificationArgs(
-            settings=settings, namespace=service.namespace, service_url=service.url, image=image.ref
+            deployment=settings.deployment,
+            verification=settings.verification,
+            namespace=service.namespace,
+            service_url=service.url,
+            image=image.ref,
         ),
         pulumi.ResourceOptions(providers=[cluster], depends_on=[service]),
     )
@@ -47,7 +57,7 @@ if settings.verification.enabled:
 if settings.monitoring.mode == "prometheus-operator":
     Monitoring(
         "shimmy",
-        MonitoringArgs(settings=settings, namespace=service.namespace),
+        MonitoringArgs(deployment=settings.deployment, namespace=service.namespace),
         pulumi.ResourceOptions(providers=[cluster]),
     )
 

@@ -12,21 +12,21 @@ import pulumi
 import pulumi_kubernetes as k8s
 
 from shimmy_gpu import alerts, dashboard, monitoring
-from shimmy_gpu.settings import Settings
+from shimmy_gpu.settings import DeploymentSettings
 
 API_VERSION = "monitoring.coreos.com/v1"
 
 
 @dataclass(frozen=True)
 class MonitoringArgs:
-    settings: Settings
+    deployment: DeploymentSettings  # its pods, namespace and `monitoring` keys
     namespace: pulumi.Input[str]  # the stack's, where the pods run
 
 
 class Monitoring(pulumi.ComponentResource):
     def __init__(self, name: str, args: MonitoringArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("shimmy-gpu:index:Monitoring", name, None, opts)
-        settings = args.settings
+        settings = args.deployment
         child = pulumi.ResourceOptions(parent=self)
         labels = monitoring.object_labels(settings)
         meta = {"namespace": args.namespace, "labels": labels}
@@ -46,7 +46,7 @@ class Monitoring(pulumi.ComponentResource):
             spec={"groups": alerts.rule_groups(settings)},
             opts=child,
         )
-        board = k8s.core.v1.ConfigMap(
+        k8s.core.v1.ConfigMap(
             f"{name}-dashboard",
             metadata={
                 "namespace": settings.monitoring.namespace,
@@ -55,5 +55,4 @@ class Monitoring(pulumi.ComponentResource):
             data=dashboard.config_map_data(settings),
             opts=child,
         )
-        self.dashboard_name = board.metadata.name
-        self.register_outputs({"dashboard_name": self.dashboard_name})
+        self.register_outputs({})

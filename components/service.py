@@ -3,33 +3,34 @@ model volume and the NetworkPolicy that decides who may call it."""
 
 from __future__ import annotations
 
-import inspect
 from dataclasses import dataclass
 
 import pulumi
 import pulumi_kubernetes as k8s
 
-from shimmy_gpu import gate, gate_http, gate_metrics, network, workload
-from shimmy_gpu.settings import Settings
+from shimmy_gpu import network, pod, pod_spec
+from shimmy_gpu.settings import DeploymentSettings, NetworkSettings, ServiceSettings
 
 
 @dataclass(frozen=True)
 class GpuInferenceServiceArgs:
-    settings: Settings
+    deployment: DeploymentSettings
+    service: ServiceSettings
+    network: NetworkSettings
+    verification_job: bool  # the GPU verification Job's pods call shimmy too
     image: pulumi.Input[str]  # by digest
 
 
 class GpuInferenceService(pulumi.ComponentResource):
     namespace: pulumi.Output[str]
-    deployment_name: pulumi.Output[str]
     service_name: pulumi.Output[str]
     url: pulumi.Output[str]
 
     def __init__(self, name: str, args: GpuInferenceServiceArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("shimmy-gpu:index:GpuInferenceService", name, None, opts)
-        settings = args.settings
+        settings = args.deployment
         child = pulumi.ResourceOptions(parent=self)
-        labels = workload.app_labels(settings)
+        labels = pod_spec.app_labels(settings)
 
         # An existing namespace (createNamespace false) is used by name: the stack neither declares
         # nor labels it, so a destroy leaves it, and its Pod Security level is its owner's.
@@ -37,7 +38,7 @@ class GpuInferenceService(pulumi.ComponentResource):
         if settings.workload.create_namespace:
             ns = k8s.core.v1.Namespace(
                 name,
-                metadata={"name": settings.workload.namespace, "labels": {**labels, **workload.POD_SECURITY}},
+                metadata={"name": settings.workload.namespace, "labels": {**labels, **pod_spec.POD_SECURITY}},
                 opts=child,
             ).metadata.name
 
@@ -67,32 +68,25 @@ class GpuInferenceService(pulumi.ComponentResource):
             gate_config = k8s.core.v1.ConfigMap(
                 f"{name}-gate",
                 metadata={"namespace": ns, "labels": labels},
-                # gate.py imports its two modules from the folder it runs in
-                data={
-                    workload.GATE_SCRIPT: inspect.getsource(gate),
-                    **{
-                        f"{m.__name__.rpartition('.')[2]}.py": inspect.getsource(m)
-                        for m in (gate_http, gate_metrics)
-                    },
-                },
+                data=pod.files(pod.GATE),
                 opts=child,
             ).metadata.name
 
-        selector = workload.selector_labels(settings)
-        annotations = workload.pod_annotations(settings)  # only when set: the API server drops an empty map
+        selector = pod_spec.selector_labels(settings)
+        annotations = pod_spec.pod_annotations(settings)  # only when set: the API server drops an empty map
         # GPU images are large and a fresh node's first pull takes a while; the model load adds more.
         # Past this, `pulumi up` fails with the rollout's state instead of waiting forever.
         minutes = f"{settings.workload.rollout_timeout_minutes}m"
-        deployment = k8s.apps.v1.Deployment(
+        k8s.apps.v1.Deployment(
             name,
-            metadata={"name": workload.NAME, "namespace": ns, "labels": labels},
+            metadata={"name": pod_spec.NAME, "namespace": ns, "labels": labels},
             spec={
                 "replicas": settings.workload.replicas,
                 "selector": {"match_labels": selector},
-                "strategy": workload.deployment_strategy(),
+                "strategy": pod_spec.deployment_strategy(),
                 "template": {
                     "metadata": {"labels": labels, **({"annotations": annotations} if annotations else {})},
-                    "spec": workload.pod_spec(settings, args.image, claim_name, gate_config),
+                    "spec": pod_spec.spec(settings, args.image, claim_name, gate_config),
                 },
             },
             opts=pulumi.ResourceOptions(
@@ -102,14 +96,14 @@ class GpuInferenceService(pulumi.ComponentResource):
         # A fixed name gives clients a stable DNS name.
         service = k8s.core.v1.Service(
             name,
-            metadata={"name": workload.NAME, "namespace": ns, "labels": labels},
+            metadata={"name": pod_spec.NAME, "namespace": ns, "labels": labels},
             spec={
-                "type": settings.service.type,
+                "type": args.service.type,
                 "selector": selector,
                 "ports": [
                     {
-                        "name": workload.PORT_NAME,
-                        "port": settings.service.port,
+                        "name": pod_spec.PORT_NAME,
+                        "port": args.service.port,
                         "target_port": settings.workload.port,
                         "protocol": "TCP",
                     }
@@ -122,24 +116,22 @@ class GpuInferenceService(pulumi.ComponentResource):
                 pulumi.ResourceOptions(custom_timeouts=pulumi.CustomTimeouts(create=minutes, update=minutes)),
             ),
         )
-        if settings.network.policy:
+        if args.network.policy:
             k8s.networking.v1.NetworkPolicy(
                 name,
-                metadata={"name": workload.NAME, "namespace": ns, "labels": labels},
-                spec=network.network_policy_spec(settings),
+                metadata={"name": pod_spec.NAME, "namespace": ns, "labels": labels},
+                spec=network.network_policy_spec(settings, args.network, args.verification_job),
                 opts=child,
             )
 
         self.namespace = pulumi.Output.from_input(ns)
-        self.deployment_name = deployment.metadata.name
         self.service_name = service.metadata.name
         self.url = pulumi.Output.concat(
-            "http://", service.metadata.name, ".", ns, ".svc.cluster.local:", str(settings.service.port)
+            "http://", service.metadata.name, ".", ns, ".svc.cluster.local:", str(args.service.port)
         )
         self.register_outputs(
             {
                 "namespace": self.namespace,
-                "deployment_name": self.deployment_name,
                 "service_name": self.service_name,
                 "url": self.url,
             }

@@ -1,48 +1,47 @@
 """`GpuVerification`: an opt-in Job that makes `pulumi up` fail unless shimmy proves it uses the GPU.
 
-The Job runs shimmy_gpu/gpu_check.py against the Service, then reads the shimmy pods' logs for
+The Job runs shimmy_gpu/pod/gpu_proof.py against the Service, then reads the shimmy pods' logs for
 llama.cpp's CUDA proof lines. Its service account can only read pods and their logs in this
 namespace: the permissions it needs are the ones it creates, nothing cluster-wide.
 """
 
 from __future__ import annotations
 
-import inspect
 from dataclasses import dataclass
 
 import pulumi
 import pulumi_kubernetes as k8s
 
-from shimmy_gpu import gpu_check, network, workload
-from shimmy_gpu.settings import Settings
+from shimmy_gpu import network, pod, pod_spec
+from shimmy_gpu.settings import DeploymentSettings, VerificationSettings
 
-SCRIPT = "gpu_check.py"
 VERIFICATION_TTL_SECONDS = 24 * 3600
 MAX_TOKENS = 64
 
 
 @dataclass(frozen=True)
 class GpuVerificationArgs:
-    settings: Settings
+    deployment: DeploymentSettings  # the shimmy pods it asks and reads
+    verification: VerificationSettings
     namespace: pulumi.Input[str]
     service_url: pulumi.Input[str]
     image: pulumi.Input[str]  # the digest shimmy runs: a new image re-runs the check
 
 
-def verifier_env(settings: Settings) -> list[dict[str, str]]:
+def verifier_env(settings: DeploymentSettings, verification: VerificationSettings) -> list[dict[str, str]]:
     return [
         {"name": "MODEL", "value": settings.model.name},
         {"name": "MAX_TOKENS", "value": str(MAX_TOKENS)},
         {"name": "TIMEOUT", "value": str(settings.workload.startup_timeout_seconds)},
         {
             "name": "MIN_DECODE_TOKENS_PER_SECOND",
-            "value": str(settings.verification.min_decode_tokens_per_second),
+            "value": str(verification.min_decode_tokens_per_second),
         },
         {
             "name": "POD_SELECTOR",
-            "value": ",".join(f"{k}={v}" for k, v in workload.selector_labels(settings).items()),
+            "value": ",".join(f"{k}={v}" for k, v in pod_spec.selector_labels(settings).items()),
         },
-        {"name": "CONTAINER", "value": workload.CONTAINER},
+        {"name": "CONTAINER", "value": pod_spec.CONTAINER},
         {"name": "PYTHONDONTWRITEBYTECODE", "value": "1"},
     ]
 
@@ -50,7 +49,7 @@ def verifier_env(settings: Settings) -> list[dict[str, str]]:
 class GpuVerification(pulumi.ComponentResource):
     def __init__(self, name: str, args: GpuVerificationArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("shimmy-gpu:index:GpuVerification", name, None, opts)
-        settings = args.settings
+        settings = args.deployment
         child = pulumi.ResourceOptions(parent=self)
         labels = network.verification_labels(settings)
         meta = {"namespace": args.namespace, "labels": labels}
@@ -61,7 +60,7 @@ class GpuVerification(pulumi.ComponentResource):
         role = k8s.rbac.v1.Role(
             name,
             metadata=meta,
-            # What gpu_check.pod_logs does: list the shimmy pods, read each one's log. Nothing else.
+            # What gpu_proof.pod_logs does: list the shimmy pods, read each one's log. Nothing else.
             rules=[
                 {"api_groups": [""], "resources": ["pods"], "verbs": ["list"]},
                 {"api_groups": [""], "resources": ["pods/log"], "verbs": ["get"]},
@@ -75,25 +74,23 @@ class GpuVerification(pulumi.ComponentResource):
             subjects=[{"kind": "ServiceAccount", "name": account.metadata.name, "namespace": args.namespace}],
             opts=child,
         )
-        script = k8s.core.v1.ConfigMap(
-            name, metadata=meta, data={SCRIPT: inspect.getsource(gpu_check)}, opts=child
-        )
+        proof = k8s.core.v1.ConfigMap(name, metadata=meta, data=pod.files(pod.GPU_PROOF), opts=child)
         container = {
             "name": "verify",
-            "image": settings.verification.image,
-            "command": ["python", f"/check/{SCRIPT}"],
+            "image": args.verification.image,
+            "command": ["python", f"/proof/{pod.GPU_PROOF[0]}"],
             "env": [
-                *verifier_env(settings),
+                *verifier_env(settings, args.verification),
                 {"name": "SHIMMY_URL", "value": args.service_url},
                 {"name": "NAMESPACE", "value": args.namespace},
                 {"name": "SHIMMY_IMAGE", "value": args.image},
             ],
-            "volume_mounts": [{"name": "check", "mount_path": "/check", "read_only": True}],
+            "volume_mounts": [{"name": "proof", "mount_path": "/proof", "read_only": True}],
             "resources": {
                 "requests": {"cpu": "50m", "memory": "64Mi"},
                 "limits": {"cpu": "500m", "memory": "128Mi"},
             },
-            "security_context": workload.container_security_context(),
+            "security_context": pod_spec.container_security_context(),
         }
         k8s.batch.v1.Job(
             name,
@@ -114,9 +111,9 @@ class GpuVerification(pulumi.ComponentResource):
                         "restart_policy": "Never",
                         "service_account_name": account.metadata.name,
                         "automount_service_account_token": True,
-                        "security_context": workload.pod_security_context(),
+                        "security_context": pod_spec.pod_security_context(),
                         "containers": [container],
-                        "volumes": [{"name": "check", "config_map": {"name": script.metadata.name}}],
+                        "volumes": [{"name": "proof", "config_map": {"name": proof.metadata.name}}],
                     },
                 },
             },

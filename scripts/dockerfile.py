@@ -16,8 +16,8 @@ import yaml
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from shimmy_gpu.config import parse_settings
+from shimmy_gpu.config_reader import ConfigError
 from shimmy_gpu.dockerfile import render_dockerfile
-from shimmy_gpu.reader import ConfigError
 from shimmy_gpu.stack_config import raw_config
 
 

@@ -13,9 +13,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from shimmy_gpu import gate_metrics as gm
-from shimmy_gpu import monitoring, network, workload
-from shimmy_gpu.settings import Settings
+from shimmy_gpu import monitoring, network, pod_spec
+from shimmy_gpu.pod import gate_series as gs
+from shimmy_gpu.settings import DeploymentSettings
 
 GROUP = "shimmy-gate"
 BUDGET = 0.05  # p95: 5% may be slower than the objective
@@ -27,30 +27,30 @@ SLOW_RATIO = "shimmy_gate:latency_slow:ratio_rate"  # + window: recorded share s
 
 
 def generations(sel: str) -> str:
-    routes = "|".join(gm.GENERATION_ROUTES)  # plain paths: nothing in them is special to a regex
-    return f'{gm.REQUESTS}{{{sel},route=~"{routes}"}}'
+    routes = "|".join(gs.GENERATION_ROUTES)  # plain paths: nothing in them is special to a regex
+    return f'{gs.REQUESTS}{{{sel},route=~"{routes}"}}'
 
 
 def rejected_ratio(sel: str, window: str = "5m") -> str:
-    rejected = "|".join(gm.REJECTED)
+    rejected = "|".join(gs.REJECTED)
     return (
-        f'sum by (namespace) (rate({gm.REQUESTS}{{{sel},outcome=~"{rejected}"}}[{window}]))'
+        f'sum by (namespace) (rate({gs.REQUESTS}{{{sel},outcome=~"{rejected}"}}[{window}]))'
         f" / sum by (namespace) (rate({generations(sel)}[{window}]))"
     )
 
 
-def slow_ratio(settings: Settings, window: str) -> str:
+def slow_ratio(settings: DeploymentSettings, window: str) -> str:
     sel = monitoring.selector(settings)
-    le = gm.le_text(settings.monitoring.latency_objective_seconds)
+    le = gs.le_text(settings.monitoring.latency_objective_seconds)
     return (
-        f'1 - sum by (namespace) (rate({gm.DURATION}_bucket{{{sel},le="{le}"}}[{window}]))'
-        f" / sum by (namespace) (rate({gm.DURATION}_count{{{sel}}}[{window}]))"
+        f'1 - sum by (namespace) (rate({gs.DURATION}_bucket{{{sel},le="{le}"}}[{window}]))'
+        f" / sum by (namespace) (rate({gs.DURATION}_count{{{sel}}}[{window}]))"
     )
 
 
-def rule_groups(settings: Settings) -> list[dict[str, Any]]:
+def rule_groups(settings: DeploymentSettings) -> list[dict[str, Any]]:
     sel = monitoring.selector(settings)
-    objective = gm.number(settings.monitoring.latency_objective_seconds)
+    objective = gs.number(settings.monitoring.latency_objective_seconds)
     ns = settings.workload.namespace
 
     def burn(long: str, short: str, factor: float) -> str:
@@ -70,8 +70,8 @@ def rule_groups(settings: Settings) -> list[dict[str, Any]]:
     alerts = [
         alert(
             "ShimmyQueueSaturated",
-            f"sum by (namespace, pod) ({gm.QUEUED}{{{sel}}})"
-            f" / sum by (namespace, pod) ({gm.QUEUE_CAPACITY}{{{sel}}}) >= {QUEUE_SATURATION}",
+            f"sum by (namespace, pod) ({gs.QUEUED}{{{sel}}})"
+            f" / sum by (namespace, pod) ({gs.QUEUE_CAPACITY}{{{sel}}}) >= {QUEUE_SATURATION}",
             "5m",
             "warning",
             f"{{{{ $labels.pod }}}}: the gate's queue is at least {QUEUE_SATURATION:.0%} full: "
@@ -101,7 +101,7 @@ def rule_groups(settings: Settings) -> list[dict[str, Any]]:
         alert(
             "ShimmyNoPodReady",
             # kube-state-metrics' series; none at all counts as no pod ready
-            f'(sum(kube_deployment_status_replicas_available{{{sel},deployment="{workload.NAME}"}})'
+            f'(sum(kube_deployment_status_replicas_available{{{sel},deployment="{pod_spec.NAME}"}})'
             " or vector(0)) < 1",
             "5m",
             "critical",

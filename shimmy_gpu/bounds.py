@@ -14,9 +14,9 @@ from decimal import Decimal
 from typing import Any
 
 from shimmy_gpu import sizing
-from shimmy_gpu.checks import quantity
-from shimmy_gpu.reader import Reader
+from shimmy_gpu.config_reader import Reader
 from shimmy_gpu.settings import BuildSettings, WorkloadSettings
+from shimmy_gpu.values import quantity
 
 
 def resources(

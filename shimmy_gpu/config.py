@@ -3,40 +3,49 @@
 `parse_settings` is pure: it takes the raw config of one stack (Pulumi.yaml defaults with the
 stack file on top, as the engine gives them) and returns `Settings`, or raises `ConfigError`
 listing every bad key at once. The program calls it before declaring any resource, so a wrong
-value never leaves a stack half-applied. Rules that tie several keys together are in checks.py.
+value never leaves a stack half-applied. Rules that tie several keys together are in
+key_relations.py.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, get_args
 
 import shimmy_facts as facts
 
-from shimmy_gpu import bounds, checks, images, monitoring, sizing, values
-from shimmy_gpu.reader import ConfigError, Reader, as_int
+from shimmy_gpu import bounds, images, key_relations, monitoring, sizing, values
+from shimmy_gpu.config_reader import ConfigError, Reader, as_int
 from shimmy_gpu.settings import (
+    Accelerator,
     BuildSettings,
     GateSettings,
     ImageSettings,
     ModelSettings,
+    ModelSource,
     NetworkSettings,
+    Platform,
+    RustLog,
     ServiceSettings,
+    ServiceType,
     Settings,
     ShimmySource,
+    SourceKind,
     Toleration,
+    TolerationEffect,
+    TolerationOperator,
     VerificationSettings,
     WorkloadSettings,
 )
 
-ACCELERATORS = ("cuda", "cpu")
-SHIMMY_SOURCES = ("crate", "git")
-MODEL_SOURCES = ("huggingface", "url", "pvc")
-SERVICE_TYPES = ("ClusterIP", "NodePort", "LoadBalancer")
-PLATFORMS = ("linux/amd64", "linux/arm64")
-RUST_LOG_LEVELS = ("error", "warn", "info", "debug", "trace")
-TOLERATION_OPERATORS = ("Equal", "Exists")
-TOLERATION_EFFECTS = ("NoSchedule", "PreferNoSchedule", "NoExecute")
+ACCELERATORS = get_args(Accelerator)
+SHIMMY_SOURCES = get_args(SourceKind)
+MODEL_SOURCES = get_args(ModelSource)
+SERVICE_TYPES = get_args(ServiceType)
+PLATFORMS = get_args(Platform)
+RUST_LOG_LEVELS = get_args(RustLog)
+TOLERATION_OPERATORS = get_args(TolerationOperator)
+TOLERATION_EFFECTS = get_args(TolerationEffect)
 # Config keys whose values must be set with `pulumi config set --secret`.
 SECRET_KEYS = ("registryPassword",)
 KUBE_CONTEXT = values.Allowed(
@@ -87,8 +96,7 @@ def parse_settings(stack: str, raw: Mapping[str, Any]) -> Settings:
         kube_context=r.text("kubeContext", KUBE_CONTEXT, optional=True),
     )
     if not r.problems:  # the cross-field rules need each value to be valid on its own first
-        checks.check(r, settings)
-        monitoring.check(r, settings)
+        key_relations.report(r, settings)
     if r.problems:
         raise ConfigError(r.problems)
     return settings
@@ -101,7 +109,7 @@ def _gate(r: Reader, build: BuildSettings, workload: WorkloadSettings, image: st
     model_memory = r.integer("modelMemoryMiB", 16, 1048576)
     context_memory = r.integer("contextMemoryMiB", 16, 1048576)
     if limit == 0 and workload.cpu_limit and workload.memory_limit:
-        limit = derived_limit(build, workload, gpu_memory, model_memory, context_memory)
+        limit = sizing.derived_limit(build, workload, gpu_memory, model_memory, context_memory)
     if workload.cpu_request and workload.cpu_limit and workload.memory_request and workload.memory_limit:
         bounds.resources(r, build, workload, limit, model_memory, context_memory, gpu_memory)
     return GateSettings(
@@ -112,23 +120,6 @@ def _gate(r: Reader, build: BuildSettings, workload: WorkloadSettings, image: st
         request_defaults=r.fields("requestDefaults", bounds.REQUEST_DEFAULTS, 'a map such as {"top_p": 1.0}'),
         image=image,
     )
-
-
-def derived_limit(
-    build: BuildSettings, workload: WorkloadSettings, gpu_memory: int, model_memory: int, context_memory: int
-) -> int:
-    """Generations at once: what the device's memory holds (the GPUs for cuda, the memory limit for
-    cpu). shimmy as published also blocks one tokio worker per generation, one per CPU of its limit:
-    one is left free for /health."""
-    memory = (
-        gpu_memory if build.accelerator == "cuda" else int(checks.quantity(workload.memory_limit)) // 2**20
-    )
-    resident = build.shimmy.patched("resident-model")
-    limit = sizing.concurrent_generations(memory, model_memory, context_memory, resident=resident)
-    if not resident:
-        workers = max(1, int(checks.quantity(workload.cpu_limit)))
-        limit = max(1, min(limit, workers - 1))
-    return limit
 
 
 def _build(r: Reader, local: bool) -> BuildSettings:

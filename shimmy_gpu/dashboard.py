@@ -10,9 +10,9 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from shimmy_gpu import alerts, monitoring, workload
-from shimmy_gpu import gate_metrics as gm
-from shimmy_gpu.settings import Settings
+from shimmy_gpu import alerts, monitoring, pod_spec
+from shimmy_gpu.pod import gate_series as gs
+from shimmy_gpu.settings import DeploymentSettings
 
 SIDECAR_LABEL = {"grafana_dashboard": "1"}
 FILE = "shimmy.json"
@@ -23,7 +23,7 @@ def quantile(q: float, metric: str, sel: str, by: str = "") -> str:
     return f"histogram_quantile({q}, sum by (le{by}) (rate({metric}_bucket{{{sel}}}[5m])))"
 
 
-def panels(settings: Settings) -> list[tuple[str, str, list[tuple[str, str]]]]:
+def panels(settings: DeploymentSettings) -> list[tuple[str, str, list[tuple[str, str]]]]:
     """(title, unit, [(expression, legend)]) of each panel, top to bottom."""
     sel = monitoring.selector(settings)
     objective = settings.monitoring.latency_objective_seconds
@@ -31,47 +31,47 @@ def panels(settings: Settings) -> list[tuple[str, str, list[tuple[str, str]]]]:
         (
             "Requests by outcome",
             "reqps",
-            [(f"sum by (outcome) (rate({gm.REQUESTS}{{{sel}}}[5m]))", "{{outcome}}")],
+            [(f"sum by (outcome) (rate({gs.REQUESTS}{{{sel}}}[5m]))", "{{outcome}}")],
         ),
         ("Share answered 503 by the gate", "percentunit", [(alerts.rejected_ratio(sel), "503")]),
         (
             "Generations in flight and slots",
             "short",
-            [(f"sum({gm.IN_FLIGHT}{{{sel}}})", "in flight"), (f"sum({gm.SLOTS}{{{sel}}})", "slots")],
+            [(f"sum({gs.IN_FLIGHT}{{{sel}}})", "in flight"), (f"sum({gs.SLOTS}{{{sel}}})", "slots")],
         ),
         (
             "Generations queued and queue capacity",
             "short",
-            [(f"sum({gm.QUEUED}{{{sel}}})", "queued"), (f"sum({gm.QUEUE_CAPACITY}{{{sel}}})", "capacity")],
+            [(f"sum({gs.QUEUED}{{{sel}}})", "queued"), (f"sum({gs.QUEUE_CAPACITY}{{{sel}}})", "capacity")],
         ),
         (
             "Latency of answered generations",
             "s",
             [
-                (quantile(0.5, gm.DURATION, sel, ", route"), "p50 {{route}}"),
-                (quantile(0.95, gm.DURATION, sel, ", route"), "p95 {{route}}"),
-                (f"vector({gm.number(objective)})", "objective"),
+                (quantile(0.5, gs.DURATION, sel, ", route"), "p50 {{route}}"),
+                (quantile(0.95, gs.DURATION, sel, ", route"), "p95 {{route}}"),
+                (f"vector({gs.number(objective)})", "objective"),
             ],
         ),
-        ("Time to first byte, p95", "s", [(quantile(0.95, gm.FIRST_BYTE, sel, ", route"), "{{route}}")]),
-        ("Queue wait, p95", "s", [(quantile(0.95, gm.QUEUE_WAIT, sel), "p95")]),
+        ("Time to first byte, p95", "s", [(quantile(0.95, gs.FIRST_BYTE, sel, ", route"), "{{route}}")]),
+        ("Queue wait, p95", "s", [(quantile(0.95, gs.QUEUE_WAIT, sel), "p95")]),
         (
             "Latency budget burn rate (1 = on budget)",
             "short",
             [(f"{alerts.SLOW_RATIO}{w}{{{sel}}} / {alerts.BUDGET}", w) for w in ("5m", "1h", "6h")],
         ),
-        ("Tokens generated per second", "short", [(f"sum(rate({gm.TOKENS}{{{sel}}}[5m]))", "tokens/s")]),
+        ("Tokens generated per second", "short", [(f"sum(rate({gs.TOKENS}{{{sel}}}[5m]))", "tokens/s")]),
         (
             "Tokens per second of one answer, p50",
             "short",
-            [(quantile(0.5, gm.TOKENS_PER_SECOND, sel), "p50")],
+            [(quantile(0.5, gs.TOKENS_PER_SECOND, sel), "p50")],
         ),
         (
             "Pods ready (kube-state-metrics)",
             "short",
             [
                 (
-                    f'sum(kube_deployment_status_replicas_available{{{sel},deployment="{workload.NAME}"}})',
+                    f'sum(kube_deployment_status_replicas_available{{{sel},deployment="{pod_spec.NAME}"}})',
                     "ready",
                 )
             ],
@@ -79,11 +79,7 @@ def panels(settings: Settings) -> list[tuple[str, str, list[tuple[str, str]]]]:
     ]
 
 
-def expressions(settings: Settings) -> list[str]:
-    return [expr for _, _, targets in panels(settings) for expr, _ in targets]
-
-
-def dashboard(settings: Settings) -> dict[str, Any]:
+def dashboard(settings: DeploymentSettings) -> dict[str, Any]:
     grid = []
     for i, (title, unit, targets) in enumerate(panels(settings)):
         grid.append(
@@ -122,5 +118,5 @@ def dashboard(settings: Settings) -> dict[str, Any]:
     }
 
 
-def config_map_data(settings: Settings) -> dict[str, str]:
+def config_map_data(settings: DeploymentSettings) -> dict[str, str]:
     return {FILE: json.dumps(dashboard(settings), indent=1, sort_keys=True)}

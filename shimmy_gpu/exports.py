@@ -7,7 +7,7 @@ import shlex
 
 import shimmy_facts as facts
 
-from shimmy_gpu import workload
+from shimmy_gpu import pod_spec
 from shimmy_gpu.settings import Settings
 
 SMOKE_POD = "shimmy-smoke"
@@ -15,7 +15,7 @@ SMOKE_POD = "shimmy-smoke"
 
 def command_line(settings: Settings) -> str:
     """The shimmy command the pod runs, as one shell line."""
-    return shlex.join([facts.EXECUTABLE, *workload.shimmy_args(settings)])
+    return shlex.join([facts.EXECUTABLE, *pod_spec.shimmy_args(settings.deployment)])
 
 
 def service_env(name: str) -> tuple[str, str]:
@@ -33,7 +33,7 @@ def smoke_request(settings: Settings) -> str:
     body = json.dumps(
         {"model": settings.model.name, "prompt": "Say hello.", "max_tokens": 30, "stream": False}
     )
-    host, port = service_env(workload.NAME)
+    host, port = service_env(pod_spec.NAME)
     service = f'"http://${{{host}}}:${{{port}}}'
     admitted = shlex.join(
         ["curl", "-sS", "-o", "/dev/null", "--fail", "--retry", "30", "--retry-connrefused",
@@ -48,7 +48,7 @@ def smoke_request(settings: Settings) -> str:
 
 def smoke_pod_overrides(settings: Settings) -> str:
     """The smoke pod as the namespace's restricted Pod Security admits it."""
-    identity = workload.container_security_context()
+    identity = pod_spec.container_security_context()
     pod = {
         "spec": {
             "automountServiceAccountToken": False,

@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 
 from shimmy_gpu import references
-from shimmy_gpu.reader import Reader
+from shimmy_gpu.config_reader import Reader
 from shimmy_gpu.values import Allowed
 
 PINNED = (

@@ -7,16 +7,17 @@ ServiceMonitor, selects the pods. The alerts are in alerts.py, the dashboard in 
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, get_args
 
-from shimmy_gpu import gate_metrics, values, workload
-from shimmy_gpu.reader import Reader
-from shimmy_gpu.settings import MonitoringSettings, Settings
+from shimmy_gpu import pod_spec, values
+from shimmy_gpu.config_reader import Reader
+from shimmy_gpu.pod import gate_series
+from shimmy_gpu.settings import DeploymentSettings, MonitoringMode, MonitoringSettings
 
-MODES = ("none", "annotations", "prometheus-operator")
+MODES = get_args(MonitoringMode)
 SCRAPE_INTERVAL = "15s"
 # The objective is a bucket bound, so "slower than the objective" is read from one bucket, exactly.
-OBJECTIVES = tuple(gate_metrics.number(b) for b in gate_metrics.LATENCY_BUCKETS)
+OBJECTIVES = tuple(gate_series.number(b) for b in gate_series.LATENCY_BUCKETS)
 
 
 def read(r: Reader) -> MonitoringSettings:
@@ -31,35 +32,21 @@ def read(r: Reader) -> MonitoringSettings:
     )
 
 
-def check(r: Reader, settings: Settings) -> None:
-    m, port = settings.monitoring, settings.workload.port
-    if m.mode != "none" and not settings.gate.enabled:
-        r.fail(
-            "monitoring",
-            m.mode,
-            "the metrics come from the request gate: set requestGate true, or monitoring none",
-        )
-    if settings.gate.enabled and m.metrics_port in (port, port + 1):
-        r.fail(
-            "metricsPort", m.metrics_port, f"port {port} is the gate's and {port + 1} shimmy's: pick another"
-        )
-
-
-def selector(settings: Settings) -> str:
+def selector(settings: DeploymentSettings) -> str:
     """The PromQL label matcher of this stack's series (the namespace is a DNS label: no quoting)."""
     return f'namespace="{settings.workload.namespace}"'
 
 
-def pod_monitor_spec(settings: Settings) -> dict[str, Any]:
+def pod_monitor_spec(settings: DeploymentSettings) -> dict[str, Any]:
     """camelCase: a custom resource's spec goes to the API server as written."""
     return {
-        "selector": {"matchLabels": workload.selector_labels(settings)},
+        "selector": {"matchLabels": pod_spec.selector_labels(settings)},
         "namespaceSelector": {"matchNames": [settings.workload.namespace]},
         "podMetricsEndpoints": [
-            {"port": workload.METRICS_PORT_NAME, "path": gate_metrics.PATH, "interval": SCRAPE_INTERVAL}
+            {"port": pod_spec.METRICS_PORT_NAME, "path": gate_series.PATH, "interval": SCRAPE_INTERVAL}
         ],
     }
 
 
-def object_labels(settings: Settings) -> dict[str, str]:
-    return {**workload.app_labels(settings), **dict(settings.monitoring.labels)}
+def object_labels(settings: DeploymentSettings) -> dict[str, str]:
+    return {**pod_spec.app_labels(settings), **dict(settings.monitoring.labels)}

@@ -11,21 +11,23 @@ from __future__ import annotations
 
 from typing import Any
 
-from shimmy_gpu import workload
-from shimmy_gpu.settings import Settings
+from shimmy_gpu import pod_spec
+from shimmy_gpu.settings import DeploymentSettings, NetworkSettings
 
 NAMESPACE_NAME_LABEL = "kubernetes.io/metadata.name"  # set by the API server on every namespace
 VERIFICATION_COMPONENT = "gpu-verification"
 VERIFICATION_NAME = "verify-gpu"  # the Job's name prefix (__main__.py), which the alerts match
 
 
-def verification_labels(settings: Settings) -> dict[str, str]:
+def verification_labels(settings: DeploymentSettings) -> dict[str, str]:
     """The labels of the verification Job's pods (components/verification.py sets them)."""
-    return {**workload.app_labels(settings), "app.kubernetes.io/component": VERIFICATION_COMPONENT}
+    return {**pod_spec.app_labels(settings), "app.kubernetes.io/component": VERIFICATION_COMPONENT}
 
 
-def network_policy_spec(settings: Settings) -> dict[str, Any]:
-    network = settings.network
+def network_policy_spec(
+    settings: DeploymentSettings, network: NetworkSettings, verification_job: bool
+) -> dict[str, Any]:
+    """verification_job: the GPU verification Job runs in the namespace and must reach shimmy."""
     clients = dict(network.client_pod_labels)
     peers: list[dict[str, Any]] = [{"pod_selector": {"match_labels": clients}}]  # {}: every pod here
     if network.client_namespaces:
@@ -43,7 +45,7 @@ def network_policy_spec(settings: Settings) -> dict[str, Any]:
                 "pod_selector": {"match_labels": clients},
             }
         )
-    if clients and settings.verification.enabled:
+    if clients and verification_job:
         labels = verification_labels(settings)
         job = {key: labels[key] for key in ("app.kubernetes.io/component", "app.kubernetes.io/instance")}
         peers.append({"pod_selector": {"match_labels": job}})
@@ -63,7 +65,7 @@ def network_policy_spec(settings: Settings) -> dict[str, Any]:
             }
         )
     return {
-        "pod_selector": {"match_labels": workload.selector_labels(settings)},
+        "pod_selector": {"match_labels": pod_spec.selector_labels(settings)},
         "policy_types": ["Ingress"],
         "ingress": ingress,
     }

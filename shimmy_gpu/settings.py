@@ -3,12 +3,24 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Literal
+
+# The keys that take one of a few words: config.py and monitoring.py refuse any other.
+Accelerator = Literal["cuda", "cpu"]  # "cuda" (the product) or "cpu" (GPU-less dev clusters)
+SourceKind = Literal["crate", "git"]  # the sha256-pinned .crate from crates.io, or URL + tag or commit
+Platform = Literal["linux/amd64", "linux/arm64"]
+ModelSource = Literal["huggingface", "url", "pvc"]
+ServiceType = Literal["ClusterIP", "NodePort", "LoadBalancer"]
+RustLog = Literal["error", "warn", "info", "debug", "trace"]
+TolerationOperator = Literal["Equal", "Exists"]
+TolerationEffect = Literal["NoSchedule", "PreferNoSchedule", "NoExecute"]
+MonitoringMode = Literal["none", "annotations", "prometheus-operator"]
 
 
 @dataclass(frozen=True)
 class ShimmySource:
     version: str
-    source: str  # "crate" (the sha256-pinned .crate from crates.io) or "git" (URL + tag or commit)
+    source: SourceKind
     crate_sha256: str
     git_url: str
     git_ref: str
@@ -21,7 +33,7 @@ class ShimmySource:
 
 @dataclass(frozen=True)
 class BuildSettings:
-    accelerator: str  # "cuda" (the product) or "cpu" (GPU-less dev clusters)
+    accelerator: Accelerator
     shimmy: ShimmySource
     cuda_version: str
     cuda_architectures: tuple[str, ...]
@@ -29,7 +41,7 @@ class BuildSettings:
     rust_image: str
     runtime_image: str
     build_jobs: int  # 0: every core of the builder
-    platform: str
+    platform: Platform
 
 
 @dataclass(frozen=True)
@@ -50,9 +62,9 @@ class ImageSettings:
 @dataclass(frozen=True)
 class Toleration:
     key: str
-    operator: str
+    operator: TolerationOperator
     value: str
-    effect: str
+    effect: Literal["", TolerationEffect]  # "": every effect
     toleration_seconds: int | None
 
 
@@ -71,7 +83,7 @@ class WorkloadSettings:
     memory_request: str
     cpu_limit: str
     memory_limit: str
-    rust_log: str
+    rust_log: RustLog
     startup_timeout_seconds: int
     shutdown_timeout_seconds: int  # after SIGTERM, the drain of shimmy (graceful-shutdown) and the gate
     rollout_timeout_minutes: int  # `pulumi up` gives up on a rollout that never becomes available
@@ -79,7 +91,7 @@ class WorkloadSettings:
 
 @dataclass(frozen=True)
 class ModelSettings:
-    source: str  # "url" | "huggingface" | "pvc"
+    source: ModelSource
     url: str
     hf_repo: str
     hf_revision: str  # a commit SHA: a branch or tag could move under the pinned sha256
@@ -111,7 +123,7 @@ class ModelSettings:
 
 @dataclass(frozen=True)
 class ServiceSettings:
-    type: str
+    type: ServiceType
     port: int
     allow_external: bool  # NodePort/LoadBalancer only when the stack says so
 
@@ -146,11 +158,25 @@ class VerificationSettings:
 
 @dataclass(frozen=True)
 class MonitoringSettings:
-    mode: str  # "none" | "annotations" | "prometheus-operator"
+    mode: MonitoringMode
     namespace: str  # the monitoring stack's: reaches the metrics port, holds the dashboard
     labels: tuple[tuple[str, str], ...]  # on the operator's objects, for its selectors
     metrics_port: int
-    latency_objective_seconds: float  # one of gate_metrics.LATENCY_BUCKETS
+    latency_objective_seconds: float  # one of gate_series.LATENCY_BUCKETS
+
+
+@dataclass(frozen=True)
+class DeploymentSettings:
+    """What shimmy's Deployment is made of, and what the objects around it know it by: the part of
+    `Settings` that the service, verification and monitoring components read."""
+
+    stack: str
+    accelerator: Accelerator
+    shimmy: ShimmySource
+    workload: WorkloadSettings
+    model: ModelSettings
+    gate: GateSettings
+    monitoring: MonitoringSettings
 
 
 @dataclass(frozen=True)
@@ -167,3 +193,15 @@ class Settings:
     monitoring: MonitoringSettings
     render_manifests_to: str  # a folder: render YAML instead of talking to a cluster
     kube_context: str
+
+    @property
+    def deployment(self) -> DeploymentSettings:
+        return DeploymentSettings(
+            stack=self.stack,
+            accelerator=self.build.accelerator,
+            shimmy=self.build.shimmy,
+            workload=self.workload,
+            model=self.model,
+            gate=self.gate,
+            monitoring=self.monitoring,
+        )

@@ -12,21 +12,12 @@ import math
 
 import shimmy_facts as facts
 
+from shimmy_gpu.settings import BuildSettings, WorkloadSettings
+from shimmy_gpu.values import quantity
+
 # The CUDA context and cuBLAS workspace of the one shimmy process, measured at about 0.5 GiB.
 DEVICE_RESERVE_MIB = 512
 N_CTX = 4096  # shimmy 1.9.0's context per generation (its registry default)
-N_UBATCH = 512  # shimmy 1.9.0's micro-batch
-
-
-def kv_cache_mib(n_layer: int, n_embd_k_gqa: int, n_embd_v_gqa: int, n_ctx: int = N_CTX) -> float:
-    """llama.cpp's f16 KV cache of one context (models with a sliding window keep it full-size)."""
-    return n_layer * (n_embd_k_gqa + n_embd_v_gqa) * n_ctx * 2 / 2**20
-
-
-def compute_buffer_mib(n_vocab: int, n_ubatch: int = N_UBATCH) -> float:
-    """About the compute buffer of one context: its largest tensor is the logits of a full
-    micro-batch (n_vocab x n_ubatch floats), plus some 16 MiB of activations."""
-    return n_vocab * n_ubatch * 4 / 2**20 + 16
 
 
 def concurrent_generations(
@@ -63,3 +54,18 @@ def memory_mib(
     if resident:
         return reserve_mib + model_mib + generations * context_mib
     return reserve_mib + generations * (model_mib + context_mib)
+
+
+def derived_limit(
+    build: BuildSettings, workload: WorkloadSettings, gpu_memory: int, model_memory: int, context_memory: int
+) -> int:
+    """Generations at once: what the device's memory holds (the GPUs for cuda, the memory limit for
+    cpu). shimmy as published also blocks one tokio worker per generation, one per CPU of its limit:
+    one is left free for /health."""
+    memory = gpu_memory if build.accelerator == "cuda" else int(quantity(workload.memory_limit)) // 2**20
+    resident = build.shimmy.patched("resident-model")
+    limit = concurrent_generations(memory, model_memory, context_memory, resident=resident)
+    if not resident:
+        workers = max(1, int(quantity(workload.cpu_limit)))
+        limit = max(1, min(limit, workers - 1))
+    return limit

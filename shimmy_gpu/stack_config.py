@@ -14,7 +14,7 @@ from typing import Any
 import yaml
 
 from shimmy_gpu.config import SECRET_KEYS, parse_settings
-from shimmy_gpu.reader import NAMESPACE, ConfigError
+from shimmy_gpu.config_reader import NAMESPACE, ConfigError
 from shimmy_gpu.settings import Settings
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -25,11 +25,6 @@ def declared() -> dict[str, dict[str, Any]]:
     """Key (without the project prefix) -> its declaration (type, default, description)."""
     config = yaml.safe_load(PROJECT_FILE.read_text())["config"]
     return {key.removeprefix(f"{NAMESPACE}:"): spec for key, spec in config.items()}
-
-
-def stacks() -> tuple[str, ...]:
-    """The stacks that have a committed Pulumi.<stack>.yaml."""
-    return tuple(sorted(path.name.split(".")[1] for path in ROOT.glob("Pulumi.*.yaml")))
 
 
 def raw_config(

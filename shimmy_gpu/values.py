@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from decimal import Decimal
 
 from shimmy_gpu import references
 
@@ -93,3 +94,16 @@ CIDR = _allowed(
     r"(25[0-5]|2[0-4][0-9]|1?[0-9]{1,2})(\.(25[0-5]|2[0-4][0-9]|1?[0-9]{1,2})){3}/([0-9]|[12][0-9]|3[0-2])",
     "an IPv4 CIDR such as 10.0.0.0/8",
 )
+
+
+_BINARY = {"Ki": 2**10, "Mi": 2**20, "Gi": 2**30, "Ti": 2**40}
+_DECIMAL = {"k": 10**3, "M": 10**6, "G": 10**9, "T": 10**12}
+
+
+def quantity(text: str) -> Decimal:
+    """A CPU or memory quantity as CPU and MEMORY admit it, in base units."""
+    if text.endswith("m"):
+        return Decimal(text[:-1]) / 1000
+    match = re.fullmatch(r"([0-9.]+)(Ki|Mi|Gi|Ti|k|M|G|T)?", text)
+    number, unit = match.group(1), match.group(2)
+    return Decimal(number) * (_BINARY.get(unit) or _DECIMAL.get(unit) or 1)

@@ -4,8 +4,8 @@ For each model the same binary is started twice with the Deployment's arguments
 (`serve --bind ADDR:PORT --gpu-backend cuda|cpu --model-path FILE`, RUST_LOG=info), and each run
 is measured through shimmy's HTTP server:
 
-- proof lines in its log (llama.cpp's, parsed by shimmy_gpu/gpu_check.py, the same code as the
-  post-deploy check): the run fails when the CUDA run lacks `ggml_cuda_init: found N CUDA devices`
+- proof lines in its log (llama.cpp's, parsed by shimmy_gpu/pod/gpu_proof.py, the same code as the
+  verification Job): the run fails when the CUDA run lacks `ggml_cuda_init: found N CUDA devices`
   or `offloaded N/N layers to GPU` with all layers, or when the CPU run offloads any layer;
 - load: request sent until the streamed response's headers (shimmy v1 loads the model on every
   request before it answers);
@@ -17,7 +17,7 @@ is measured through shimmy's HTTP server:
   read; tied output weights count) divided by the GPU's bandwidth. KV-cache reads are left out.
 
 Standard library only, since the GPU machine has a bare python3 and no network; the helpers that
-peers.py, load.py and prune_proof.py share live here, which makes it a little over 400 lines.
+peers.py, load.py and prune_proof.py share live here.
 Run from the repository root:
   python3 benchmarks/gpu/benchmark.py --shimmy ./shimmy --model /models/a.gguf [--model ...]
 Exit status 1 when a proof check fails.
@@ -40,8 +40,8 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
-from shimmy_gpu.gpu_check import Answer, Proof, find_proof, proof_problems
-from shimmy_gpu.gpu_check import decode_rate as gpu_decode_rate
+from shimmy_gpu.pod.gpu_proof import Answer, Proof, find_proof, proof_problems
+from shimmy_gpu.pod.gpu_proof import decode_rate as gpu_decode_rate
 
 PROMPT = "Write a short story about a lighthouse keeper who finds a message in a bottle."
 
@@ -130,7 +130,7 @@ def model_name(path: str) -> str:
 
 
 def shimmy_command(binary: str, bind: str, backend: str, model: str) -> list[str]:
-    """The Deployment's arguments (shimmy_gpu.workload.shimmy_args) for one backend."""
+    """The Deployment's arguments (shimmy_gpu.pod_spec.shimmy_args) for one backend."""
     return [binary, "serve", "--bind", bind, "--gpu-backend", backend, "--model-path", model]
 
 
@@ -382,7 +382,7 @@ def report(runs: list[Run], bandwidth_gbs: float | None, weights: dict[str, int]
             problems = proof_problems(by_backend["cuda"].proof)
             entry["post_deploy_check_problems"] = problems
             verdict = problems or "pass"
-            lines.append(f"   post-deploy check (shimmy_gpu/gpu_check.py) on the CUDA log: {verdict}")
+            lines.append(f"   GPU proof (shimmy_gpu/pod/gpu_proof.py) on the CUDA log: {verdict}")
         summary[model] = entry
     return lines, summary
 

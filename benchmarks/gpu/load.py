@@ -1,8 +1,8 @@
 """Concurrent requests against one server on the GPU: throughput, latency, GPU memory, errors.
 
-Issue 15, part 3. For each concurrency C (default 1, 2, 4, 8, 16), C client threads send the same
-request (the benchmark's prompt, --tokens new tokens) until 2*C requests (at least --min-requests)
-are answered or failed. Measured per level:
+For each concurrency C (default 1, 2, 4, 8, 16), C client threads send the same request (the
+benchmark's prompt, --tokens new tokens) until 2*C requests (at least --min-requests) are answered
+or failed. Measured per level:
 
 - throughput: answered requests and generated tokens per second of the level's wall time;
 - latency of each request (sent until the whole answer; shimmy 1.9.0 answers only at the end):
@@ -13,9 +13,9 @@ are answered or failed. Measured per level:
 - /health while loaded: a GET every 0.5 s; its worst latency and failures (Kubernetes probes);
 - whether the server process is still alive; a dead one is restarted before the next level.
 
-Servers: `shimmy` (the Deployment's arguments), `gate` (shimmy behind shimmy_gpu/gate.py with
+Servers: `shimmy` (the Deployment's arguments), `gate` (shimmy behind shimmy_gpu/pod/gate.py with
 --limit), `llama-server` (-np slots, -c 4096 per slot; continuous batching). Standard library only,
-for the bare python3 of the GPU machine; one measurement, one file (about 400 lines).
+for the bare python3 of the GPU machine.
 
   python3 benchmarks/gpu/load.py --server shimmy --binary ./shimmy --model M.gguf
   python3 benchmarks/gpu/load.py --server gate --binary ./shimmy --model M.gguf --limit 3
@@ -41,7 +41,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from benchmark import PROMPT, free_port, model_name
 from peers import Server
 
-GATE = str(Path(__file__).resolve().parents[2] / "shimmy_gpu" / "gate.py")
+GATE = str(Path(__file__).resolve().parents[2] / "shimmy_gpu" / "pod" / "gate.py")
 
 
 def gpu_memory_used_mib() -> int:

@@ -1,6 +1,6 @@
 """shimmy next to llama.cpp's own server and its kernel-only ceiling, same GPU, same GGUF, one run.
 
-Issue 15, parts 1 and 2. For each model, in this order and on the same machine:
+For each model, in this order and on the same machine:
 
 - llama-bench (`-ngl 99 -p 0 -n 128 -r 3`): decode tokens/s of llama.cpp's graph alone, no
   server, no sampling: the software ceiling.
@@ -18,8 +18,8 @@ Issue 15, parts 1 and 2. For each model, in this order and on the same machine:
 - the physical limit: weight bytes read per token (benchmark.py's count) over the GPU's memory
   bandwidth (data sheet), as tokens/s.
 
-Standard library only (plus the repository's benchmarks/gpu/benchmark.py and shimmy_gpu/gpu_check.py),
-for the bare python3 of the GPU machine; one measurement run, one file (about 400 lines).
+Standard library only (plus the repository's benchmarks/gpu/benchmark.py and
+shimmy_gpu/pod/gpu_proof.py), for the bare python3 of the GPU machine; one measurement run.
   python3 benchmarks/gpu/peers.py --shimmy BIN --llama-server BIN --llama-bench BIN --model M.gguf ...
 """
 
@@ -52,7 +52,7 @@ from benchmark import (
     wait_healthy,
 )
 
-from shimmy_gpu.gpu_check import find_proof, proof_problems
+from shimmy_gpu.pod.gpu_proof import find_proof, proof_problems
 
 SHIMMY_DEFAULTS = {"temperature": 0.7, "top_p": 0.9, "top_k": 40}  # GenOptions::default(), v1.9.0
 # Request parameters that shorten shimmy's chain temp -> top_p -> top_k -> penalties -> greedy.

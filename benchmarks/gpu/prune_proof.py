@@ -1,12 +1,12 @@
 """Proves that shimmy binaries linked against pruned static cuBLAS/cuBLASLt still offload and answer.
 
-Issue 15, part 4 (binary level). Each binary is started as the Deployment starts it
-(`serve --bind ... --gpu-backend cuda --model-path FILE`, RUST_LOG=info) for each model, and asked
-once for a 30-token answer to a long prompt (about 300 tokens: llama.cpp multiplies a prompt of an
-F16 model through cuBLAS, so a cuBLAS without kernels for this GPU would fail there). Printed per
-run: the binary's size, the proof lines (shimmy_gpu/gpu_check.py, as the post-deploy check reads
-them), the answer; at the end, whether every binary gave the same answer for each model (greedy
-decoding in shimmy 1.9.0: the same computation gives the same text).
+Each binary is started as the Deployment starts it (`serve --bind ... --gpu-backend cuda
+--model-path FILE`, RUST_LOG=info) for each model, and asked once for a 30-token answer to a long
+prompt (about 300 tokens: llama.cpp multiplies a prompt of an F16 model through cuBLAS, so a cuBLAS
+without kernels for this GPU would fail there). Printed per run: the binary's size, the proof lines
+(shimmy_gpu/pod/gpu_proof.py, as the verification Job reads them), the answer; at the end, whether
+every binary gave the same answer for each model (greedy decoding in shimmy 1.9.0: the same
+computation gives the same text).
 
   python3 benchmarks/gpu/prune_proof.py --binary shimmy --binary shimmy-pruned --model a.gguf ...
 Exit status 1 when a proof check fails or the answers differ.
@@ -26,7 +26,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from benchmark import PROMPT, free_port, model_name, shimmy_command
 from peers import Server, post
 
-from shimmy_gpu.gpu_check import find_proof, proof_problems
+from shimmy_gpu.pod.gpu_proof import find_proof, proof_problems
 
 LONG_PROMPT = " ".join([PROMPT] * 15)
 

@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
-# Issue 15's GPU work on the lent machine, as a pipeline of stages that several `run` calls advance
+# The GPU measurements on a borrowed GPU machine, as a pipeline of stages that several calls advance
 # while the machine stays warm (its /tmp survives between calls then; nothing else does).
 #
 # Usage, on the GPU machine from the repository root:
 #   bash .gpu-carry/repo/benchmarks/gpu/run-on-device.sh [STAGE ...]
 # with the carried folder .gpu-carry/ holding: repo/ (this branch's benchmarks/, scripts/gpu/,
-# shimmy_gpu/gpu_check.py), bundle/ (scripts/gpu/build-here.sh), llama-peer-src.tar.xz
+# shimmy_gpu/ for the GPU proof and the sizing), bundle/ (scripts/gpu/build-here.sh), llama-peer-src.tar.xz
 # (scripts/gpu/pack-peer-source.sh), whl/ (the `gguf` wheel), gemma/ (pieces of the xz-compressed
 # Gemma 3 270M GGUF, any number per call; assembled and sha256-checked once all are there).
 #

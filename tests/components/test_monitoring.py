@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from shimmy_gpu import gate_metrics
+from shimmy_gpu.pod import gate_series
 from tests.program import run_program
 
 DEPLOYMENT = "kubernetes:apps/v1:Deployment"
@@ -73,5 +73,5 @@ def test_the_operator_gets_a_pod_monitor_rules_and_a_dashboard_with_its_selector
 def test_the_latency_objective_is_read_from_its_own_bucket(objective):
     rule = run_program("prod", {"latencyObjectiveSeconds": objective}).one(RULE).props
     (records, _alerts) = rule["spec"]["groups"]
-    le = gate_metrics.le_text(float(objective))
+    le = gate_series.le_text(float(objective))
     assert all(f'le="{le}"' in r["expr"] for r in records["rules"])

@@ -1,9 +1,9 @@
 """What GpuInferenceService declares for every shipped stack, as the engine receives it."""
 
-import inspect
+import ast
+import sys
 
-from shimmy_gpu import gate, gate_http, gate_metrics
-from tests.program import Program, run_program
+from tests.program import ROOT, Program, run_program
 
 DEPLOYMENT = "kubernetes:apps/v1:Deployment"
 SERVICE = "kubernetes:core/v1:Service"
@@ -198,14 +198,28 @@ def test_the_network_policy_can_be_left_to_the_cluster():
     assert run_program("prod", {"networkPolicy": False}).of_type(NETWORK_POLICY) == []
 
 
-def test_the_gate_runs_the_tested_script_verbatim():
+def shipped_imports(data: dict[str, str]) -> set[str]:
+    """The top-level modules the shipped files import."""
+    names = set()
+    for text in data.values():
+        for node in ast.walk(ast.parse(text)):
+            if isinstance(node, ast.Import):
+                names |= {alias.name.split(".")[0] for alias in node.names}
+            elif isinstance(node, ast.ImportFrom):
+                names.add((node.module or "").split(".")[0])
+    return names
+
+
+def test_the_gate_runs_the_tested_files_byte_for_byte():
     program = run_program("prod")
     (config_map,) = [c for c in program.of_type("kubernetes:core/v1:ConfigMap") if c.name == "shimmy-gate"]
-    assert config_map.props["data"] == {
-        "gate.py": inspect.getsource(gate),
-        "gate_http.py": inspect.getsource(gate_http),
-        "gate_metrics.py": inspect.getsource(gate_metrics),
-    }
+    data = config_map.props["data"]
+    folder = ROOT / "shimmy_gpu" / "pod"
+    assert data == {name: (folder / name).read_bytes().decode() for name in data}
+    assert sorted(data) == ["gate.py", "gate_http.py", "gate_metrics.py", "gate_series.py"]
+    # Only the pod's own files: nothing of the program that declares them, and nothing it needs.
+    siblings = {name.removesuffix(".py") for name in data}
+    assert shipped_imports(data) - siblings <= set(sys.stdlib_module_names)
     pod = program.one(DEPLOYMENT).props["spec"]["template"]["spec"]
     (volume,) = [v for v in pod["volumes"] if v["name"] == "gate"]
     assert volume["configMap"]["name"].startswith(config_map.name)  # its generated name

@@ -1,9 +1,9 @@
 """GpuVerification: opt-in, namespaced permissions only, re-run on a new image."""
 
-import inspect
+import sys
 
-from shimmy_gpu import gpu_check
-from tests.program import run_program
+from tests.components.test_service import shipped_imports
+from tests.program import ROOT, run_program
 
 JOB = "kubernetes:batch/v1:Job"
 
@@ -15,7 +15,7 @@ def test_off_by_default(program):
 def test_declares_a_job_that_may_only_list_pods_and_read_their_logs_here():
     program = run_program("prod", {"verifyGpu": True, "verifyMinDecodeTokensPerSecond": 40})
     (role,) = program.of_type("kubernetes:rbac.authorization.k8s.io/v1:Role")
-    # exactly what gpu_check.pod_logs calls: GET .../pods?labelSelector= and GET .../pods/NAME/log
+    # exactly what gpu_proof.pod_logs calls: GET .../pods?labelSelector= and GET .../pods/NAME/log
     assert role.props["rules"] == [
         {"apiGroups": [""], "resources": ["pods"], "verbs": ["list"]},
         {"apiGroups": [""], "resources": ["pods/log"], "verbs": ["get"]},
@@ -36,9 +36,13 @@ def test_declares_a_job_that_may_only_list_pods_and_read_their_logs_here():
     assert pod["containers"][0]["securityContext"]["runAsNonRoot"] is True
 
 
-def test_ships_the_tested_check_verbatim():
+def test_ships_the_tested_proof_byte_for_byte():
     program = run_program("dev", {"verifyGpu": True})
     (config_map,) = [
-        c for c in program.of_type("kubernetes:core/v1:ConfigMap") if "gpu_check.py" in c.props["data"]
+        c for c in program.of_type("kubernetes:core/v1:ConfigMap") if "gpu_proof.py" in c.props["data"]
     ]
-    assert config_map.props["data"]["gpu_check.py"] == inspect.getsource(gpu_check)
+    proof = (ROOT / "shimmy_gpu" / "pod" / "gpu_proof.py").read_bytes().decode()
+    assert config_map.props["data"] == {"gpu_proof.py": proof}
+    assert shipped_imports(config_map.props["data"]) <= set(sys.stdlib_module_names)
+    pod = program.one(JOB).props["spec"]["template"]["spec"]
+    assert pod["containers"][0]["command"] == ["python", "/proof/gpu_proof.py"]

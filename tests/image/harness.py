@@ -2,7 +2,7 @@
 
 Everything here talks to the real Docker engine and registry of scripts/docker-env.sh and builds
 the Dockerfile that `render_dockerfile` gives for the `local` stack (cpu profile) on the base images
-of scripts/base-images.sh. The container runs as the Deployment runs it: `workload.shimmy_args`,
+of scripts/base-images.sh. The container runs as the Deployment runs it: `pod_spec.shimmy_args`,
 the image's numeric user, read-only root FS, a writable /tmp, HOME=/tmp, models under the
 configured mount path.
 """
@@ -21,9 +21,9 @@ from pathlib import Path
 from scripts.local_model import model_file  # noqa: F401 (the tests and benchmarks take it from here)
 from shimmy_gpu.config import parse_settings
 from shimmy_gpu.dockerfile import render_dockerfile
+from shimmy_gpu.pod_spec import shimmy_args, shimmy_env
 from shimmy_gpu.settings import Settings
 from shimmy_gpu.stack_config import raw_config
-from shimmy_gpu.workload import shimmy_args, shimmy_env
 
 ROOT = Path(__file__).resolve().parent.parent.parent
 CACHE = Path(os.environ.get("SHIMMY_GPU_CACHE", Path.home() / ".cache" / "shimmy-gpu"))
@@ -103,7 +103,7 @@ def run(
     over it. Not removed on exit, so its exit code and log stay readable until `stop`."""
     port = settings.workload.port
     mount = settings.model.mount_path
-    variables = {**{e["name"]: e["value"] for e in shimmy_env(settings)}, **(env or {})}
+    variables = {**{e["name"]: e["value"] for e in shimmy_env(settings.deployment)}, **(env or {})}
     container = docker(
         "run", "-d",
         "--read-only", "--tmpfs", "/tmp:rw,size=1g",
@@ -111,7 +111,7 @@ def run(
         *(f"--env={name}={value}" for name, value in variables.items()),
         "-v", f"{model.parent}:{mount}:ro",
         "-p", f"127.0.0.1:{host_port}:{port}",
-        ref, *shimmy_args(settings),
+        ref, *shimmy_args(settings.deployment),
     )  # fmt: skip
     return Server(container, f"http://127.0.0.1:{host_port}", settings.model.name)
 

@@ -16,8 +16,9 @@ import pytest
 from shimmy_facts import RUNTIME_UID
 
 from shimmy_gpu.dockerfile import LABEL_ACCELERATOR, LABEL_FEATURES
-from shimmy_gpu.workload import RUN_AS, shimmy_args
+from shimmy_gpu.pod_spec import RUN_AS, shimmy_args
 from tests.image import harness
+from tests.shimmy_gpu.pod.test_gate import shipped_gate
 
 
 @pytest.fixture(scope="module")
@@ -50,7 +51,7 @@ def test_the_container_that_answers_runs_the_image_pulled_by_digest(deployed):
 def test_it_runs_with_the_deployments_args_user_and_read_only_root(deployed):
     settings, _, server = deployed
     config = json.loads(harness.docker("inspect", "--format", "{{json .}}", server.container))
-    assert config["Args"] == shimmy_args(settings)
+    assert config["Args"] == shimmy_args(settings.deployment)
     assert config["Args"][:5] == [
         "serve",
         "--bind",
@@ -120,7 +121,7 @@ def test_the_gate_lets_one_generation_at_a_time_reach_the_real_shimmy(deployed, 
     _, _, server = deployed
     port = 18090
     gate = subprocess.Popen(
-        [sys.executable, str(harness.ROOT / "shimmy_gpu" / "gate.py"), "--listen", f"127.0.0.1:{port}",
+        [sys.executable, str(shipped_gate(tmp_path / "gate")), "--listen", f"127.0.0.1:{port}",
          "--upstream", server.url.removeprefix("http://"), "--limit", "1", "--queue", "8"],
         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
     )  # fmt: skip

@@ -7,8 +7,8 @@ import json
 import pytest
 
 from shimmy_gpu import dashboard
-from shimmy_gpu import gate_metrics as gm
 from shimmy_gpu.config import parse_settings
+from shimmy_gpu.pod import gate_series as gs
 from tests.monitoring.conftest import promtool
 from tests.program import run_program, stack_config
 
@@ -35,7 +35,8 @@ def test_promtool_accepts_the_rendered_rules(prometheus_bin, rule_file):
 
 
 def test_every_dashboard_expression_parses(prometheus_bin, tmp_path):
-    exprs = dashboard.expressions(parse_settings("prod", stack_config("prod")))
+    panels = dashboard.panels(parse_settings("prod", stack_config("prod")).deployment)
+    exprs = [expr for _, _, targets in panels for expr, _ in targets]
     rules = [{"record": f"panel:expression_{i}:check", "expr": e} for i, e in enumerate(exprs)]
     path = tmp_path / "panels.json"
     path.write_text(json.dumps({"groups": [{"name": "panels", "rules": rules}]}))
@@ -80,17 +81,17 @@ def scenarios(groups):
     crit = {"severity": "critical", "namespace": "shimmy"}
     warn = {"severity": "warning", "namespace": "shimmy"}
     queue = lambda queued: [  # noqa: E731
-        series(gm.QUEUED, f'{NS},pod="p"', f"{queued}x15"),
-        series(gm.QUEUE_CAPACITY, f'{NS},pod="p"', "32x15"),
+        series(gs.QUEUED, f'{NS},pod="p"', f"{queued}x15"),
+        series(gs.QUEUE_CAPACITY, f'{NS},pod="p"', "32x15"),
     ]
     answers = lambda rejected: [  # noqa: E731
-        series(gm.REQUESTS, f'{NS},route="/api/generate",outcome="answered"', "0+60x20"),
-        series(gm.REQUESTS, f'{NS},route="/api/generate",outcome="queue_full"', f"0+{rejected}x20"),
-        series(gm.REQUESTS, f'{NS},route="/v1/models",outcome="answered"', "0+500x20"),  # not generations
+        series(gs.REQUESTS, f'{NS},route="/api/generate",outcome="answered"', "0+60x20"),
+        series(gs.REQUESTS, f'{NS},route="/api/generate",outcome="queue_full"', f"0+{rejected}x20"),
+        series(gs.REQUESTS, f'{NS},route="/v1/models",outcome="answered"', "0+500x20"),  # not generations
     ]
     latency = lambda fast, minutes: [  # noqa: E731  fast of every 10 answers within the 30 s objective
-        series(f"{gm.DURATION}_bucket", f'{NS},route="/api/generate",le="30.0"', f"0+{fast}x{minutes}"),
-        series(f"{gm.DURATION}_count", f'{NS},route="/api/generate"', f"0+10x{minutes}"),
+        series(f"{gs.DURATION}_bucket", f'{NS},route="/api/generate",le="30.0"', f"0+{fast}x{minutes}"),
+        series(f"{gs.DURATION}_count", f'{NS},route="/api/generate"', f"0+10x{minutes}"),
     ]
     ready = lambda values: [  # noqa: E731
         series("kube_deployment_status_replicas_available", f'{NS},deployment="shimmy"', values)
@@ -138,7 +139,7 @@ def test_each_alert_fires_on_trouble_and_stays_quiet_otherwise(prometheus_bin, r
 
 def test_promtool_test_rules_fails_when_an_expectation_is_wrong(prometheus_bin, rule_file, groups):
     wrong = case(
-        groups, [series(gm.QUEUED, f'{NS},pod="p"', "0x15")], "10m", "ShimmyQueueSaturated", True, {}
+        groups, [series(gs.QUEUED, f'{NS},pod="p"', "0x15")], "10m", "ShimmyQueueSaturated", True, {}
     )
     path = rule_file.parent / "wrong.json"
     path.write_text(

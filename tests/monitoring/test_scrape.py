@@ -1,7 +1,7 @@
 """A real Prometheus scrapes a real gate while a bounded load runs; PromQL agrees with the load.
 
-The gate runs as in the pod (shimmy_gpu/gate.py, limit 2, queue 3) in front of the stand-in of
-tests/shimmy_gpu/test_gate.py, which answers after the time a request asks it to hold; Prometheus is
+The gate runs as in the pod (its ConfigMap's files, limit 2, queue 3) in front of the stand-in of
+tests/shimmy_gpu/pod/test_gate.py, which answers after the time a request asks it to hold; Prometheus is
 Debian's, scraping every second.
 """
 
@@ -15,8 +15,8 @@ import urllib.request
 
 import pytest
 
-from shimmy_gpu import gate_metrics
-from tests.shimmy_gpu.test_gate import call, free_port, start_gate, wait_port
+from shimmy_gpu.pod import gate_series
+from tests.shimmy_gpu.pod.test_gate import call, free_port, start_gate, wait_port
 
 ROUTE = "/api/generate"
 
@@ -92,18 +92,18 @@ def test_prometheus_sees_what_the_load_saw(scraped):
     run_all([threading.Thread(target=one, args=(3, together)) for _ in range(8)])
     assert sorted(statuses) == [200] * 11 + [503] * 3
 
-    requests = gate_metrics.REQUESTS
+    requests = gate_series.REQUESTS
     answered = f'{requests}{{route="{ROUTE}",outcome="answered"}}'
     assert eventually(web, answered, 11) == 11
-    assert value(web, f'sum({requests}{{outcome=~"{"|".join(gate_metrics.REJECTED)}"}})') == 3
+    assert value(web, f'sum({requests}{{outcome=~"{"|".join(gate_series.REJECTED)}"}})') == 3
     assert value(web, f'{requests}{{route="{ROUTE}",outcome="queue_full"}}') == 3
-    assert value(web, f"max_over_time({gate_metrics.IN_FLIGHT}[5m])") == 2
+    assert value(web, f"max_over_time({gate_series.IN_FLIGHT}[5m])") == 2
     # The median the histogram gives lies in the bucket of the median the clients measured.
     p50 = value(
-        web, f'histogram_quantile(0.5, sum by (le) ({gate_metrics.DURATION}_bucket{{route="{ROUTE}"}}))'
+        web, f'histogram_quantile(0.5, sum by (le) ({gate_series.DURATION}_bucket{{route="{ROUTE}"}}))'
     )
     measured = statistics.median(latencies)
-    bounds = (0, *gate_metrics.LATENCY_BUCKETS)
+    bounds = (0, *gate_series.LATENCY_BUCKETS)
     upper = next(b for b in bounds if b >= measured)
     lower = bounds[bounds.index(upper) - 1]
     assert lower <= p50 <= upper, (p50, measured)

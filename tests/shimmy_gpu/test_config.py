@@ -2,8 +2,8 @@
 """Stack config: every shipped stack parses; every bad value, hostile or careless, is refused with
 an exact message before any resource is declared.
 
-Over 300 lines because of one table, BAD: a bad value and its exact message per line, so a reader
-sees every refused input in one place."""
+One table, BAD, holds a bad value and its exact message per line: every refused input in one
+place."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import pulumi
 import pytest
 
 from shimmy_gpu.config import parse_settings
-from shimmy_gpu.reader import ConfigError
+from shimmy_gpu.config_reader import ConfigError
 from shimmy_gpu.stack_config import declared
 from tests.program import STACKS, _Recorder, run_program, stack_config
 

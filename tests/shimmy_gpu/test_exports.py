@@ -13,7 +13,7 @@ from dataclasses import replace
 
 import pytest
 
-from shimmy_gpu import exports, workload
+from shimmy_gpu import exports, pod_spec
 from shimmy_gpu.config import parse_settings
 from tests.program import stack_config
 
@@ -80,14 +80,17 @@ def test_the_smoke_test_passes_the_request_body_whole(model_file, tmp_path):
 def test_the_command_line_is_the_containers_args_as_one_shell_line(model_file, tmp_path):
     settings = settings_with(model_file)
     line = exports.command_line(settings)
-    assert shlex.split(line) == ["shimmy", *workload.shimmy_args(settings)]
+    assert shlex.split(line) == ["shimmy", *pod_spec.shimmy_args(settings.deployment)]
     (bin_dir := tmp_path / "bin").mkdir()
     (bin_dir / "shimmy").write_text(RECORDER)
     (bin_dir / "shimmy").chmod(0o755)
     env = {"PATH": f"{bin_dir}:/usr/bin:/bin", "CALLS": str(tmp_path / "calls")}
     subprocess.run(["sh", "-c", line], cwd=tmp_path, env=env, check=True)
     assert not (tmp_path / "PWNED").exists()
-    assert json.loads((tmp_path / "calls").read_text()) == ["shimmy", *workload.shimmy_args(settings)]
+    assert json.loads((tmp_path / "calls").read_text()) == [
+        "shimmy",
+        *pod_spec.shimmy_args(settings.deployment),
+    ]
 
 
 def test_the_smoke_test_goes_through_the_service_from_a_client_the_policy_admits(tmp_path):

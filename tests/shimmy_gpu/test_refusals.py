@@ -4,8 +4,8 @@ that cannot run, namespaces the stack must not own, registries and image referen
 refuses, label and data keys past Kubernetes' syntax, request defaults of the wrong type. Each is
 refused with its exact message, naming the key and the fix, and the program declares nothing.
 
-Over 300 lines because of two tables, BAD and ACCEPTED, one value per line, so a reader sees every
-refused input and every edge that still passes in one place."""
+Two tables, BAD and ACCEPTED, hold one value per line: every refused input and every edge that
+still passes, in one place."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ import pulumi
 import pytest
 
 from shimmy_gpu.config import parse_settings
-from shimmy_gpu.reader import ConfigError, shown
+from shimmy_gpu.config_reader import ConfigError, shown
 from tests.program import _Recorder, run_program, stack_config
 
 DIGEST = "sha256:" + "a" * 64

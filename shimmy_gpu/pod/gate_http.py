@@ -1,7 +1,7 @@
 """The request gate's HTTP plumbing: the relay to shimmy and back, its own answers, addresses and
 request defaults.
 
-Standard library only; shipped beside gate.py in the same ConfigMap.
+Standard library only; it lies beside gate.py in the same ConfigMap.
 """
 
 from __future__ import annotations

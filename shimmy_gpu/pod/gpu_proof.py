@@ -1,8 +1,9 @@
-"""Post-deploy GPU check: shimmy must prove CUDA in its own log and reach a decode speed.
+"""The GPU proof the verification Job runs: shimmy must prove CUDA in its own log and reach a
+decode speed.
 
-This file runs twice over: imported by the program and the tests (pure functions), and shipped
-verbatim in a ConfigMap to the verification Job, where `main()` runs it with the standard library
-alone. The Job's service account may only read this namespace's pods and their logs.
+Standard library only: the Job runs `main()` in the plain `pythonImage`. Its service account may
+only read this namespace's pods and their logs. The parsing functions are pure, so the tests and the
+GPU benchmarks judge a log exactly as the Job does.
 
 Proof is llama.cpp's log at model load, not shimmy's banner (which shows what was compiled in):
 `offloaded N/N layers to GPU` with N > 0. `ggml_cuda_init: found N CUDA devices` is required too,

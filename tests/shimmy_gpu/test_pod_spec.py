@@ -5,13 +5,14 @@ import subprocess
 
 import pytest
 
-from shimmy_gpu import workload
+from shimmy_gpu import pod, pod_spec
 from shimmy_gpu.config import parse_settings
-from tests.program import STACKS, stack_config
+from tests.program import ROOT, STACKS, stack_config
 
 
 def settings_for(stack="prod", **overrides):
-    return parse_settings(stack, {**stack_config(stack), **overrides})
+    """What the pod is built from, for `stack` with `overrides`."""
+    return parse_settings(stack, {**stack_config(stack), **overrides}).deployment
 
 
 def flag_value(args, flag):
@@ -22,27 +23,27 @@ def flag_value(args, flag):
 @pytest.mark.parametrize("stack", STACKS)
 def test_args_are_what_shimmy_1_9_reads(stack):
     settings = settings_for(stack)
-    args = workload.shimmy_args(settings)
+    args = pod_spec.shimmy_args(settings)
     assert args[0] == "serve"
     # Behind the gate: loopback, on the port after the gate's; nothing reaches shimmy around it.
     assert flag_value(args, "--bind") == f"127.0.0.1:{settings.workload.port + 1}"
     assert flag_value(args, "--model-path").endswith(".gguf")
-    expected = "cuda" if settings.build.accelerator == "cuda" else "cpu"
+    expected = "cuda" if settings.accelerator == "cuda" else "cpu"
     assert flag_value(args, "--gpu-backend") == expected
 
 
 def test_without_the_gate_shimmy_binds_every_interface_on_the_port_itself():
     settings = settings_for(requestGate=False, monitoring="none")
-    assert flag_value(workload.shimmy_args(settings), "--bind") == f"0.0.0.0:{settings.workload.port}"
-    container = workload.shimmy_container(settings, "img")
+    assert flag_value(pod_spec.shimmy_args(settings), "--bind") == f"0.0.0.0:{settings.workload.port}"
+    container = pod_spec.shimmy_container(settings, "img")
     assert container["ports"] == [{"name": "http", "container_port": 8081, "protocol": "TCP"}]
-    spec = workload.pod_spec(settings, "img", "claim")
+    spec = pod_spec.spec(settings, "img", "claim")
     assert [c["name"] for c in spec["containers"]] == ["shimmy"]
 
 
 def test_the_gate_listens_on_the_port_and_forwards_to_shimmy_with_the_stacks_limits():
     settings = settings_for(maxConcurrentRequests=2, requestQueue=5, requestQueueTimeoutSeconds=60)
-    gate = workload.gate_container(settings)
+    gate = pod_spec.gate_container(settings)
     assert gate["command"] == [
         "python3", "/gate/gate.py", "--listen", "0.0.0.0:8081", "--upstream", "127.0.0.1:8082",
         "--limit", "2", "--queue", "5", "--queue-timeout", "60",
@@ -52,54 +53,36 @@ def test_the_gate_listens_on_the_port_and_forwards_to_shimmy_with_the_stacks_lim
         {"name": "http", "container_port": 8081, "protocol": "TCP"},
         {"name": "metrics", "container_port": 9464, "protocol": "TCP"},
     ]
-    assert gate["security_context"] == workload.container_security_context()
-    assert "ports" not in workload.shimmy_container(settings, "img")
-
-
-@pytest.mark.parametrize(
-    ("overrides", "limit"),
-    [
-        ({}, 7),  # T4, phi-3-mini resident: (15360 - 512 - 2300) // 1650
-        ({"modelMemoryMiB": 250, "contextMemoryMiB": 600}, 24),  # Gemma 3 270M
-        ({"gpuMemoryMiB": 81920}, 47),
-        ({"contextMemoryMiB": 12000}, 1),  # one fits (none fitting is refused: test_refusals.py)
-        ({"maxConcurrentRequests": 7}, 7),
-        # As published: a copy of the weights per request, and a tokio worker left for /health.
-        ({"shimmyPatches": []}, 3),
-        ({"shimmyPatches": [], "modelMemoryMiB": 250, "contextMemoryMiB": 600, "cpuLimit": "32"}, 17),
-        ({"shimmyPatches": [], "modelMemoryMiB": 250, "contextMemoryMiB": 600}, 3),
-    ],
-)
-def test_the_derived_limit_is_what_the_device_holds(overrides, limit):
-    assert settings_for(**overrides).gate.limit == limit
+    assert gate["security_context"] == pod_spec.container_security_context()
+    assert "ports" not in pod_spec.shimmy_container(settings, "img")
 
 
 def test_the_patched_shimmy_is_told_how_many_contexts_to_hold_and_how_long_to_drain():
-    env = {e["name"]: e["value"] for e in workload.shimmy_env(settings_for(maxConcurrentRequests=5))}
+    env = {e["name"]: e["value"] for e in pod_spec.shimmy_env(settings_for(maxConcurrentRequests=5))}
     assert env["SHIMMY_MAX_PARALLEL"] == "5"
     assert env["SHIMMY_SHUTDOWN_TIMEOUT"] == "30"
-    pristine = {e["name"] for e in workload.shimmy_env(settings_for(shimmyPatches=[]))}
+    pristine = {e["name"] for e in pod_spec.shimmy_env(settings_for(shimmyPatches=[]))}
     assert not pristine & {"SHIMMY_MAX_PARALLEL", "SHIMMY_SHUTDOWN_TIMEOUT"}
 
 
 def test_cuda_profile_never_leaves_the_backend_to_auto():
-    assert flag_value(workload.shimmy_args(settings_for()), "--gpu-backend") == "cuda"
+    assert flag_value(pod_spec.shimmy_args(settings_for()), "--gpu-backend") == "cuda"
 
 
 def test_model_path_is_the_file_in_the_mount():
     settings = settings_for(modelMountPath="/data/llm", modelFile="tiny.gguf")
-    assert flag_value(workload.shimmy_args(settings), "--model-path") == "/data/llm/tiny.gguf"
+    assert flag_value(pod_spec.shimmy_args(settings), "--model-path") == "/data/llm/tiny.gguf"
     assert settings.model.name == "tiny"
 
 
 def test_gpu_only_in_limits():
-    res = workload.resources(settings_for(gpuCount=2, gpuResourceName="nvidia.com/mig-1g.10gb"))
+    res = pod_spec.resources(settings_for(gpuCount=2, gpuResourceName="nvidia.com/mig-1g.10gb"))
     assert res["limits"]["nvidia.com/mig-1g.10gb"] == "2"
     assert not any(k.startswith("nvidia.com/") for k in res["requests"])
 
 
 def test_startup_probe_covers_the_model_load_window():
-    probes = workload.probes(settings_for(startupTimeoutSeconds=605))
+    probes = pod_spec.probes(settings_for(startupTimeoutSeconds=605))
     startup = probes["startup_probe"]
     assert startup["period_seconds"] * startup["failure_threshold"] >= 605
     for probe in probes.values():
@@ -107,20 +90,20 @@ def test_startup_probe_covers_the_model_load_window():
 
 
 def test_readiness_takes_a_silent_pod_out_fast_and_liveness_fits_what_shimmy_blocks():
-    probes = workload.probes(settings_for())
+    probes = pod_spec.probes(settings_for())
     ready, live = probes["readiness_probe"], probes["liveness_probe"]
     assert ready["period_seconds"] * ready["failure_threshold"] <= 30
     # Generations run off shimmy's async workers with the resident-model patch: /health answers
     # during them, so a silent process is restarted within half a minute.
     assert live["period_seconds"] * live["failure_threshold"] <= 30
     # As published, a generation blocks a worker, and /health with it, for as long as it runs.
-    pristine = workload.probes(settings_for(shimmyPatches=[]))["liveness_probe"]
+    pristine = pod_spec.probes(settings_for(shimmyPatches=[]))["liveness_probe"]
     assert pristine["period_seconds"] * pristine["failure_threshold"] >= 300
     assert pristine["timeout_seconds"] > ready["timeout_seconds"]
 
 
 def test_restricted_security_context():
-    ctx = workload.container_security_context()
+    ctx = pod_spec.container_security_context()
     assert ctx["allow_privilege_escalation"] is False
     assert ctx["read_only_root_filesystem"] is True
     assert ctx["run_as_non_root"] is True
@@ -129,11 +112,11 @@ def test_restricted_security_context():
 
 
 def test_rollout_cannot_wait_for_its_own_gpu():
-    assert workload.deployment_strategy() == {"type": "Recreate"}
+    assert pod_spec.deployment_strategy() == {"type": "Recreate"}
 
 
 def test_the_model_is_downloaded_from_the_pinned_revision_and_checked():
-    init = workload.model_init(settings_for().model)
+    init = pod_spec.model_init(settings_for().model)
     env = {e["name"]: e.get("value") for e in init["env"]}
     assert env["MODEL_URL"] == (
         "https://huggingface.co/microsoft/Phi-3-mini-4k-instruct-gguf/resolve/"
@@ -141,19 +124,21 @@ def test_the_model_is_downloaded_from_the_pinned_revision_and_checked():
     )
     assert env["MODEL_SHA256"] == settings_for().model.sha256
     assert init["name"] == "fetch-model"
+    assert init["command"] == ["sh", "-c", (ROOT / "shimmy_gpu" / "pod" / "fetch_model.sh").read_text()]
 
 
 def test_a_claim_with_a_sha256_is_checked_on_start_and_one_without_is_trusted():
-    verify = workload.model_init(settings_for(modelSource="pvc", modelExistingClaim="models").model)
+    verify = pod_spec.model_init(settings_for(modelSource="pvc", modelExistingClaim="models").model)
     assert verify["name"] == "verify-model"
+    assert verify["command"] == ["sh", "-c", (ROOT / "shimmy_gpu" / "pod" / "verify_model.sh").read_text()]
     assert verify["volume_mounts"] == [{"name": "models", "mount_path": "/models", "read_only": True}]
     assert "MODEL_URL" not in {e["name"] for e in verify["env"]}
     none = settings_for(modelSource="pvc", modelExistingClaim="models", modelSha256="")
-    assert workload.model_init(none.model) is None
+    assert pod_spec.model_init(none.model) is None
 
 
 def test_a_private_models_token_comes_from_a_secret_never_from_config():
-    init = workload.model_init(settings_for(modelAuthSecret="hf-token").model)
+    init = pod_spec.model_init(settings_for(modelAuthSecret="hf-token").model)
     (token,) = [e for e in init["env"] if e["name"] == "MODEL_TOKEN"]
     assert token == {
         "name": "MODEL_TOKEN",
@@ -185,9 +170,7 @@ def run_fetch(tmp_path, sha256: str, **extra):
         "CURL_STDIN": str(tmp_path / "curl.stdin"),
         **extra,
     }
-    return subprocess.run(
-        ["sh", "-c", workload.model_fetch_script()], env=env, capture_output=True, text=True
-    )
+    return subprocess.run(["sh", "-c", pod.text(pod.FETCH_MODEL)], env=env, capture_output=True, text=True)
 
 
 def test_fetch_downloads_checks_and_then_checks_on_every_start(tmp_path):
@@ -225,9 +208,8 @@ def test_the_verify_script_fails_on_a_changed_model(tmp_path):
         "MODEL_PATH": str(model),
         "MODEL_SHA256": hashlib.sha256(b"w").hexdigest(),
     }
-    assert subprocess.run(["sh", "-c", workload.model_verify_script()], env=env).returncode == 0
+    assert subprocess.run(["sh", "-c", pod.text(pod.VERIFY_MODEL)], env=env).returncode == 0
     model.write_bytes(b"x")
     assert (
-        subprocess.run(["sh", "-c", workload.model_verify_script()], env=env, capture_output=True).returncode
-        != 0
+        subprocess.run(["sh", "-c", pod.text(pod.VERIFY_MODEL)], env=env, capture_output=True).returncode != 0
     )

@@ -1,4 +1,4 @@
-"""shimmy_gpu/gate.py: the proxy against a stand-in shimmy.
+"""shimmy_gpu/pod/gate.py: the proxy against a stand-in shimmy, run from the files its ConfigMap ships.
 
 The stand-in counts how many generation requests it serves at once, and how many of them lost
 their connection before the answer; the gate must never let more than its limit through, must pass
@@ -20,8 +20,8 @@ import time
 
 import pytest
 
-from shimmy_gpu import gate_http
-from tests.program import ROOT
+from shimmy_gpu import pod
+from shimmy_gpu.pod import gate_http
 
 STAND_IN = textwrap.dedent(
     """\
@@ -81,6 +81,14 @@ def wait_port(port):
     raise RuntimeError(f"nothing listens on {port}")
 
 
+def shipped_gate(folder):
+    """The gate's ConfigMap written out as the pod mounts it; returns the script the pod runs."""
+    folder.mkdir(exist_ok=True)
+    for name, text in pod.files(pod.GATE).items():
+        (folder / name).write_bytes(text.encode())
+    return folder / pod.GATE[0]
+
+
 def start_gate(tmp_path, *extra):
     """The stand-in and a gate (limit 2, queue 3) in front of it; returns its port and both processes."""
     upstream, port = free_port(), free_port()
@@ -89,7 +97,7 @@ def start_gate(tmp_path, *extra):
     stand_in = subprocess.Popen([sys.executable, str(script), str(upstream)])
     proxy = subprocess.Popen(
         [
-            sys.executable, str(ROOT / "shimmy_gpu" / "gate.py"),
+            sys.executable, str(shipped_gate(tmp_path / "gate")),
             "--listen", f"127.0.0.1:{port}", "--upstream", f"127.0.0.1:{upstream}",
             "--limit", "2", "--queue", "3", "--queue-timeout", "30", "--request-default", "top_p=1.0",
             *extra,

@@ -6,13 +6,12 @@ Each rule reports through the reader, so one run still lists every problem, befo
 from __future__ import annotations
 
 import re
-from decimal import Decimal
 from pathlib import PurePosixPath
 
 import shimmy_facts as facts
 
 from shimmy_gpu import references, values
-from shimmy_gpu.reader import Reader
+from shimmy_gpu.config_reader import Reader
 from shimmy_gpu.settings import Settings
 
 # Mounting the model volume over one of these would hide what the image needs to run.
@@ -22,22 +21,12 @@ SYSTEM_FOLDERS = frozenset(
 )  # fmt: skip
 # Kubernetes' own namespaces: a stack never deploys there, let alone owns one.
 SYSTEM_NAMESPACES = ("kube-system", "kube-public", "kube-node-lease")
-_BINARY = {"Ki": 2**10, "Mi": 2**20, "Gi": 2**30, "Ti": 2**40}
-_DECIMAL = {"k": 10**3, "M": 10**6, "G": 10**9, "T": 10**12}
 
 
-def check(r: Reader, s: Settings) -> None:
-    for rule in (_accelerator, _source, _registry, _workload, _model, _exposure, _builder):
+def report(r: Reader, s: Settings) -> None:
+    """Every broken relation between keys, through the reader."""
+    for rule in (_accelerator, _source, _registry, _workload, _model, _exposure, _builder, _monitoring):
         rule(r, s)
-
-
-def quantity(text: str) -> Decimal:
-    """A CPU or memory quantity as values.CPU/MEMORY admit it, in base units."""
-    if text.endswith("m"):
-        return Decimal(text[:-1]) / 1000
-    match = re.fullmatch(r"([0-9.]+)(Ki|Mi|Gi|Ti|k|M|G|T)?", text)
-    number, unit = match.group(1), match.group(2)
-    return Decimal(number) * (_BINARY.get(unit) or _DECIMAL.get(unit) or 1)
 
 
 def _version(text: str) -> tuple[int, ...]:
@@ -134,9 +123,9 @@ def _registry(r: Reader, s: Settings) -> None:
 def _workload(r: Reader, s: Settings) -> None:
     w = s.workload
     _namespace(r, w.namespace, w.create_namespace)
-    if quantity(w.cpu_request) > quantity(w.cpu_limit):
+    if values.quantity(w.cpu_request) > values.quantity(w.cpu_limit):
         r.fail("cpuRequest", w.cpu_request, f"more than cpuLimit {w.cpu_limit}; a request must fit its limit")
-    if quantity(w.memory_request) > quantity(w.memory_limit):
+    if values.quantity(w.memory_request) > values.quantity(w.memory_limit):
         r.fail(
             "memoryRequest",
             w.memory_request,
@@ -254,4 +243,18 @@ def _builder(r: Reader, s: Settings) -> None:
             build.cuda_version,
             f"builderImage is CUDA {tag.group(1)}: set cudaVersion to match it (it labels and tags the "
             "image)",
+        )
+
+
+def _monitoring(r: Reader, s: Settings) -> None:
+    m, port = s.monitoring, s.workload.port
+    if m.mode != "none" and not s.gate.enabled:
+        r.fail(
+            "monitoring",
+            m.mode,
+            "the metrics come from the request gate: set requestGate true, or monitoring none",
+        )
+    if s.gate.enabled and m.metrics_port in (port, port + 1):
+        r.fail(
+            "metricsPort", m.metrics_port, f"port {port} is the gate's and {port + 1} shimmy's: pick another"
         )

@@ -10,33 +10,33 @@ from typing import Any
 
 import shimmy_facts as facts
 
-from shimmy_gpu import gate_metrics
-from shimmy_gpu.settings import ModelSettings, Settings, Toleration
+from shimmy_gpu import pod
+from shimmy_gpu.pod import gate_series
+from shimmy_gpu.settings import DeploymentSettings, ModelSettings, Toleration
 
 NAME = "shimmy"  # Deployment and Service: stable names for DNS, kubectl and the smoke test
 CONTAINER = "shimmy"
 GATE_CONTAINER = "shimmy-gate"  # the policy pack's default front container
 PORT_NAME = "http"
 METRICS_PORT_NAME = "metrics"  # the gate's GET /metrics, never in the Service
-GATE_SCRIPT = "gate.py"
 RUN_AS = facts.RUNTIME_UID
 # The namespace enforces what the pod already does: the "restricted" Pod Security Standard.
 POD_SECURITY = {"pod-security.kubernetes.io/enforce": "restricted"}
 
 
-def gpu_backend(settings: Settings) -> str:
+def gpu_backend(settings: DeploymentSettings) -> str:
     """`--gpu-backend` value. Never `auto`: it silently falls back to CPU."""
-    return "cuda" if settings.build.accelerator == "cuda" else "cpu"
+    return "cuda" if settings.accelerator == "cuda" else "cpu"
 
 
-def shimmy_bind(settings: Settings) -> str:
+def shimmy_bind(settings: DeploymentSettings) -> str:
     """Behind the gate shimmy listens on loopback only, so no request can go around the gate;
     without it, on every interface (its default `auto` is loopback: unreachable)."""
     port = settings.workload.port
     return f"127.0.0.1:{port + 1}" if settings.gate.enabled else f"0.0.0.0:{port}"
 
 
-def shimmy_args(settings: Settings) -> list[str]:
+def shimmy_args(settings: DeploymentSettings) -> list[str]:
     """The container args (the image's ENTRYPOINT is `shimmy`). `--model-path` takes the GGUF file
     itself; given a folder shimmy starts and then fails at the first request."""
     return [
@@ -50,22 +50,22 @@ def shimmy_args(settings: Settings) -> list[str]:
     ]
 
 
-def app_labels(settings: Settings) -> dict[str, str]:
+def app_labels(settings: DeploymentSettings) -> dict[str, str]:
     """Labels on every object; the first two also select the pods."""
     return {
         **selector_labels(settings),
         "app.kubernetes.io/part-of": "shimmy-gpu",
         "app.kubernetes.io/component": "inference",
-        "app.kubernetes.io/version": settings.build.shimmy.version,
+        "app.kubernetes.io/version": settings.shimmy.version,
         "app.kubernetes.io/managed-by": "pulumi",
     }
 
 
-def selector_labels(settings: Settings) -> dict[str, str]:
+def selector_labels(settings: DeploymentSettings) -> dict[str, str]:
     return {"app.kubernetes.io/name": "shimmy", "app.kubernetes.io/instance": f"shimmy-{settings.stack}"}
 
 
-def resources(settings: Settings) -> dict[str, Any]:
+def resources(settings: DeploymentSettings) -> dict[str, Any]:
     """GPUs go in limits only: the device plugin takes requests equal to limits."""
     w = settings.workload
     return {
@@ -103,7 +103,7 @@ STARTUP_PERIOD_SECONDS = 10
 GRACE_MARGIN_SECONDS = 10
 
 
-def probes(settings: Settings) -> dict[str, Any]:
+def probes(settings: DeploymentSettings) -> dict[str, Any]:
     """Startup, readiness and liveness ask /health. With resident-model shimmy loads the model
     before it listens, so startup means "model on the device", and decodes off the workers that
     answer /health, so a pod silent for 30 s is restarted. As published, /health waits whenever
@@ -114,7 +114,7 @@ def probes(settings: Settings) -> dict[str, Any]:
     port = settings.workload.port if settings.gate.enabled else PORT_NAME
     check = {"http_get": {"path": facts.HEALTH_PATH, "port": port}}
     startup_failures = -(-settings.workload.startup_timeout_seconds // STARTUP_PERIOD_SECONDS)
-    if settings.build.shimmy.patched("resident-model"):
+    if settings.shimmy.patched("resident-model"):
         liveness = {**check, "timeout_seconds": 5, "period_seconds": 10, "failure_threshold": 3}
     else:
         liveness = {**check, "timeout_seconds": 10, "period_seconds": 30, "failure_threshold": 10}
@@ -130,34 +130,10 @@ def probes(settings: Settings) -> dict[str, Any]:
     }
 
 
-def model_fetch_script() -> str:
-    """Init container: the model is checked against its sha256 on every start; a missing or failing
-    file is downloaded (https only, redirects too), checked again, and only then put in place."""
-    return (
-        "set -eu\n"
-        'verify() { echo "$MODEL_SHA256  $1" | sha256sum -c -; }\n'
-        'if [ -s "$MODEL_PATH" ] && verify "$MODEL_PATH"; then exit 0; fi\n'
-        'rm -f "$MODEL_PATH" "$MODEL_PATH.part"\n'
-        "fetch() { curl -fL --proto =https --proto-redir =https --retry 5 --retry-delay 10 "
-        '-o "$MODEL_PATH.part" "$@" "$MODEL_URL"; }\n'
-        "# The token goes to curl on stdin, never on a command line.\n"
-        'if [ -n "${MODEL_TOKEN:-}" ]; then\n'
-        '  printf \'header = "Authorization: Bearer %s"\\n\' "$MODEL_TOKEN" | fetch --config -\n'
-        "else\n"
-        "  fetch\n"
-        "fi\n"
-        'verify "$MODEL_PATH.part" || { rm -f "$MODEL_PATH.part"; exit 1; }\n'
-        'mv "$MODEL_PATH.part" "$MODEL_PATH"\n'
-    )
-
-
-def model_verify_script() -> str:
-    """Init container for a claim that already holds the model: check it on every start."""
-    return 'set -eu\necho "$MODEL_SHA256  $MODEL_PATH" | sha256sum -c -\n'
-
-
 def model_init(model: ModelSettings) -> dict[str, Any] | None:
-    """The init container that guarantees the model file (None: a claim without a sha256 to check)."""
+    """The init container that guarantees the model file (None: a claim without a sha256 to check).
+    A download is https only, redirects too, and the file is put in place only once its sha256
+    matches; a token goes to curl on stdin, never on a command line."""
     downloads = model.source != "pvc"
     if not downloads and not model.sha256:
         return None
@@ -177,7 +153,7 @@ def model_init(model: ModelSettings) -> dict[str, Any] | None:
     return {
         "name": "fetch-model" if downloads else "verify-model",
         "image": model.fetcher_image,
-        "command": ["sh", "-c", model_fetch_script() if downloads else model_verify_script()],
+        "command": ["sh", "-c", pod.text(pod.FETCH_MODEL if downloads else pod.VERIFY_MODEL)],
         "env": env,
         # readOnly only where it is true: the API server drops a false one, which Pulumi would then
         # show in every later diff of the Deployment.
@@ -192,8 +168,8 @@ def model_init(model: ModelSettings) -> dict[str, Any] | None:
     }
 
 
-def shimmy_env(settings: Settings) -> list[dict[str, str]]:
-    shimmy = settings.build.shimmy
+def shimmy_env(settings: DeploymentSettings) -> list[dict[str, str]]:
+    shimmy = settings.shimmy
     env = [
         {"name": "RUST_LOG", "value": settings.workload.rust_log},
         # shimmy's discovery and libraries may write under $HOME; the root FS is read-only.
@@ -208,7 +184,7 @@ def shimmy_env(settings: Settings) -> list[dict[str, str]]:
     return env
 
 
-def shimmy_container(settings: Settings, image: Any) -> dict[str, Any]:
+def shimmy_container(settings: DeploymentSettings, image: Any) -> dict[str, Any]:
     container: dict[str, Any] = {
         "name": CONTAINER,
         "image": image,
@@ -229,11 +205,11 @@ def shimmy_container(settings: Settings, image: Any) -> dict[str, Any]:
     return container
 
 
-def gate_args(settings: Settings) -> list[str]:
+def gate_args(settings: DeploymentSettings) -> list[str]:
     gate = settings.gate
     args = [
         "python3",
-        f"/gate/{GATE_SCRIPT}",
+        f"/gate/{pod.GATE[0]}",  # the ConfigMap's files, mounted as one folder
         "--listen",
         f"0.0.0.0:{settings.workload.port}",
         "--upstream",
@@ -249,7 +225,7 @@ def gate_args(settings: Settings) -> list[str]:
         "--metrics-listen",
         f"0.0.0.0:{settings.monitoring.metrics_port}",
     ]
-    if settings.build.shimmy.patched("client-disconnect"):
+    if settings.shimmy.patched("client-disconnect"):
         # shimmy stops a generation whose connection closes: the gate may close it for a client that left.
         args.append("--cancel-on-disconnect")
     for key, value in gate.request_defaults:
@@ -257,7 +233,7 @@ def gate_args(settings: Settings) -> list[str]:
     return args
 
 
-def gate_container(settings: Settings) -> dict[str, Any]:
+def gate_container(settings: DeploymentSettings) -> dict[str, Any]:
     """The front door: at most `limit` generations reach shimmy; probes and GETs pass straight through."""
     return {
         "name": GATE_CONTAINER,
@@ -296,7 +272,9 @@ def toleration(t: Toleration) -> dict[str, Any]:
     return {name: value for name, value in fields.items() if value not in ("", None)}
 
 
-def pod_spec(settings: Settings, image: Any, claim_name: Any, gate_config_map: Any = None) -> dict[str, Any]:
+def spec(
+    settings: DeploymentSettings, image: Any, claim_name: Any, gate_config_map: Any = None
+) -> dict[str, Any]:
     w = settings.workload
     containers = [shimmy_container(settings, image)]
     volumes: list[dict[str, Any]] = [
@@ -314,7 +292,7 @@ def pod_spec(settings: Settings, image: Any, claim_name: Any, gate_config_map: A
         # The gate (and shimmy, with graceful-shutdown) drain for shutdownTimeoutSeconds after SIGTERM.
         "termination_grace_period_seconds": w.shutdown_timeout_seconds + GRACE_MARGIN_SECONDS,
     }
-    if not settings.build.shimmy.patched("graceful-shutdown"):
+    if not settings.shimmy.patched("graceful-shutdown"):
         # shimmy as published installs no SIGTERM handler and, as PID 1, ignores the signal: every stop
         # would wait out the grace period. With the pod's shared PID namespace the pause process is PID 1.
         spec["share_process_namespace"] = True
@@ -331,14 +309,14 @@ def pod_spec(settings: Settings, image: Any, claim_name: Any, gate_config_map: A
     return spec
 
 
-def pod_annotations(settings: Settings) -> dict[str, str]:
+def pod_annotations(settings: DeploymentSettings) -> dict[str, str]:
     """The prometheus.io annotations that Prometheus' usual `kubernetes-pods` scrape job reads."""
     if settings.monitoring.mode != "annotations":
         return {}
     return {
         "prometheus.io/scrape": "true",
         "prometheus.io/port": str(settings.monitoring.metrics_port),
-        "prometheus.io/path": gate_metrics.PATH,
+        "prometheus.io/path": gate_series.PATH,
     }
 
 

@@ -1,4 +1,4 @@
-"""The post-deploy GPU check: proof-line parsing, decode rate, and a run against a real HTTP server."""
+"""The GPU proof the verification Job runs: proof lines, decode rate, a run against an HTTP server."""
 
 import json
 import threading
@@ -8,7 +8,7 @@ from typing import ClassVar
 
 import pytest
 
-from shimmy_gpu import gpu_check
+from shimmy_gpu.pod import gpu_proof
 
 CUDA_LOG = """\
 ggml_cuda_init: GGML_CUDA_FORCE_MMQ:    no
@@ -26,13 +26,13 @@ llama_kv_cache_unified: layer   0: dev = CPU
 
 
 def test_cuda_log_is_proof():
-    proof = gpu_check.find_proof(CUDA_LOG)
-    assert proof == gpu_check.Proof(cuda_devices=1, offloaded=(33, 33), cpu_fallback=False)
-    assert gpu_check.proof_problems(proof) == []
+    proof = gpu_proof.find_proof(CUDA_LOG)
+    assert proof == gpu_proof.Proof(cuda_devices=1, offloaded=(33, 33), cpu_fallback=False)
+    assert gpu_proof.proof_problems(proof) == []
 
 
 def test_cpu_log_is_refused_with_reasons():
-    problems = gpu_check.proof_problems(gpu_check.find_proof(CPU_LOG))
+    problems = gpu_proof.proof_problems(gpu_proof.find_proof(CPU_LOG))
     assert len(problems) == 3
     assert any("CUDA devices" in p for p in problems)
     assert any("offloaded" in p for p in problems)
@@ -42,31 +42,31 @@ def test_cpu_log_is_refused_with_reasons():
 def test_cuda_build_started_on_cpu_is_refused():
     # A CUDA build logs ggml_cuda_init even with --gpu-backend cpu; only the offload count tells.
     log = CUDA_LOG.replace("offloaded 33/33", "offloaded 0/33")
-    assert gpu_check.proof_problems(gpu_check.find_proof(log)) == ["only 0/33 layers offloaded to the GPU"]
+    assert gpu_proof.proof_problems(gpu_proof.find_proof(log)) == ["only 0/33 layers offloaded to the GPU"]
 
 
 def test_partial_offload_is_refused():
     log = CUDA_LOG.replace("offloaded 33/33", "offloaded 20/33")
-    assert gpu_check.proof_problems(gpu_check.find_proof(log)) == ["only 20/33 layers offloaded to the GPU"]
+    assert gpu_proof.proof_problems(gpu_proof.find_proof(log)) == ["only 20/33 layers offloaded to the GPU"]
 
 
 def test_sse_tokens_stop_at_done():
-    assert gpu_check.sse_tokens(["data: Hel", "", "data: lo", "data: [DONE]", "data: late"]) == ["Hel", "lo"]
+    assert gpu_proof.sse_tokens(["data: Hel", "", "data: lo", "data: [DONE]", "data: late"]) == ["Hel", "lo"]
 
 
 def test_decode_rate_cancels_load_and_prompt():
-    short, long = gpu_check.Answer(2.0, 1), gpu_check.Answer(3.0, 65)
-    assert gpu_check.decode_rate(short, long) == pytest.approx(64.0)
-    assert gpu_check.decode_rate(short, gpu_check.Answer(2.0, 1)) == 0.0
+    short, long = gpu_proof.Answer(2.0, 1), gpu_proof.Answer(3.0, 65)
+    assert gpu_proof.decode_rate(short, long) == pytest.approx(64.0)
+    assert gpu_proof.decode_rate(short, gpu_proof.Answer(2.0, 1)) == 0.0
 
 
 def test_verdict_enforces_the_minimum_decode_speed():
-    proof = gpu_check.find_proof(CUDA_LOG)
-    fast = gpu_check.Measurement(0.3, 80.0, 64)
-    slow = gpu_check.Measurement(0.3, 12.5, 64)
-    assert gpu_check.verdict(proof, fast, 40) == []
-    assert gpu_check.verdict(proof, slow, 40) == ["decode 12.5 tokens/s is below the required 40"]
-    assert gpu_check.verdict(proof, gpu_check.Measurement(float("inf"), 0.0, 0), 0) == [
+    proof = gpu_proof.find_proof(CUDA_LOG)
+    fast = gpu_proof.Measurement(0.3, 80.0, 64)
+    slow = gpu_proof.Measurement(0.3, 12.5, 64)
+    assert gpu_proof.verdict(proof, fast, 40) == []
+    assert gpu_proof.verdict(proof, slow, 40) == ["decode 12.5 tokens/s is below the required 40"]
+    assert gpu_proof.verdict(proof, gpu_proof.Measurement(float("inf"), 0.0, 0), 0) == [
         "the generate request streamed no tokens"
     ]
 
@@ -104,7 +104,7 @@ def fake_shimmy():
 
 
 def test_measure_times_a_long_answer_against_a_one_token_answer(fake_shimmy):
-    measurement = gpu_check.measure(fake_shimmy, "phi-3", max_tokens=21, timeout=10)
+    measurement = gpu_proof.measure(fake_shimmy, "phi-3", max_tokens=21, timeout=10)
     assert measurement.tokens == 21
     # 20 extra tokens at 0.02 s each: at most about 50 tokens/s however loaded the machine, while
     # the events' arrival times (all at once) would give thousands.
@@ -133,8 +133,8 @@ def test_main_exit_code_follows_the_proof(monkeypatch, fake_shimmy, capsys, log,
         seen.update(namespace=namespace, selector=selector, container=container)
         return log
 
-    monkeypatch.setattr(gpu_check, "pod_logs", logs)
-    assert gpu_check.main() == code
+    monkeypatch.setattr(gpu_proof, "pod_logs", logs)
+    assert gpu_proof.main() == code
     assert seen == {"namespace": "shimmy", "selector": "app.kubernetes.io/name=shimmy", "container": "shimmy"}
     out = capsys.readouterr()
     assert ("PASS" in out.out) == (code == 0)

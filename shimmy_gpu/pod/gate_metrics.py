@@ -1,13 +1,13 @@
 """The request gate's Prometheus metrics: what it counts, the text exposition, and the meter that
 reads shimmy's answers for their status and tokens.
 
-Standard library only, like gate.py, and shipped beside it in the same ConfigMap: the gate runs in
-the plain `pythonImage` with a read-only root file system and no pip, so a client library would be a
-download into every pod for what fits in this file. The output is Prometheus' text format 0.0.4
-(tests/monitoring lint it with `promtool check metrics` and scrape it with a real Prometheus).
+Standard library only, like the rest of the gate: it runs in the plain `pythonImage` with a
+read-only root file system and no pip, so no client library can be installed there. The output is
+Prometheus' text format 0.0.4 (tests/monitoring scrape it with a real Prometheus). The names and
+buckets are gate_series.py's, which the program reads too.
 
-Label values are only this file's constants (routes, outcomes), never a client's path or model, and
-every series exists from the start at 0, so `increase()` counts from the gate's first request.
+Label values are only gate_series' constants (routes, outcomes), never a client's path or model,
+and every series exists from the start at 0, so `increase()` counts from the gate's first request.
 """
 
 from __future__ import annotations
@@ -17,53 +17,9 @@ import json
 import math
 import re
 
-PATH = "/metrics"
-PREFIX = "shimmy_gate_"
-# Requests that take a slot; `route` is one of ROUTES, anything else "other".
-GENERATION_ROUTES = ("/api/generate", "/v1/chat/completions", "/v1/messages", "/ws/generate")
-ROUTES = (*GENERATION_ROUTES, "/health", "/v1/models", "/api/models", "other")
-OUTCOMES = (
-    "answered",  # shimmy answered below 400 and the client read it to the end
-    "client_error",  # shimmy answered 4xx (an unknown model, a body it cannot read)
-    "upstream_error",  # shimmy answered 5xx (out of memory, a full context) or could not be reached
-    "client_gone",  # the client left before the end of the answer
-    "bad_request",  # 400 from the gate: a malformed Content-Length
-    "length_required",  # 411 from the gate: a chunked request body
-    "too_large",  # 413 from the gate: a body over its limit
-    "queue_full",  # 503 at once: every slot taken and the queue full
-    "queue_timeout",  # 503 after waiting the queue timeout for a slot
-    "stopping",  # 503 during the drain after SIGTERM
-)
-REJECTED = ("queue_full", "queue_timeout", "stopping")  # the gate's 503s
-# Seconds. A generation takes from a fraction of a second (a few tokens on a GPU) to minutes (long
-# answers on a T4, or behind a queue), so the buckets are spaced about 2x up to the queue timeout's
-# default and beyond; a latency objective must be one of them (shimmy_gpu/monitoring.py).
-LATENCY_BUCKETS = (0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 20.0, 30.0, 60.0, 120.0, 300.0, 600.0)
-QUEUE_WAIT_BUCKETS = (0.01, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 120.0, 300.0)
-TOKENS_PER_SECOND_BUCKETS = (1.0, 2.0, 5.0, 10.0, 20.0, 50.0, 100.0, 200.0, 500.0, 1000.0)
+import gate_series as gs
 
-REQUESTS = PREFIX + "requests_total"
-IN_FLIGHT = PREFIX + "requests_in_flight"
-QUEUED = PREFIX + "requests_queued"
-QUEUE_WAIT = PREFIX + "queue_wait_seconds"
-FIRST_BYTE = PREFIX + "time_to_first_byte_seconds"
-DURATION = PREFIX + "request_duration_seconds"
-TOKENS = PREFIX + "generated_tokens_total"
-TOKENS_PER_SECOND = PREFIX + "generation_tokens_per_second"
-SLOTS = PREFIX + "slots"
-QUEUE_CAPACITY = PREFIX + "queue_capacity"
-QUEUE_TIMEOUT = PREFIX + "queue_timeout_seconds"
-STOPPING = PREFIX + "stopping"
 MAX_METERED = 1024 * 1024  # a whole answer read for its token count; a longer one is not counted
-
-
-def le_text(bound: float) -> str:
-    """A bucket bound as the exposition writes its `le` label, which PromQL must match exactly."""
-    return "+Inf" if bound == math.inf else repr(float(bound))
-
-
-def number(value: float) -> str:
-    return str(int(value)) if float(value).is_integer() else repr(float(value))
 
 
 def escape(value: str) -> str:
@@ -103,13 +59,13 @@ class Metric:
         for values, series in sorted(self.series.items()):
             pairs = [f'{k}="{escape(v)}"' for k, v in zip(self.labels, values, strict=True)]
             if not self.bounds:
-                lines.append(f"{self.name}{{{','.join(pairs)}}} {number(series[0])}")
+                lines.append(f"{self.name}{{{','.join(pairs)}}} {gs.number(series[0])}")
                 continue
             for bound, count in zip(self.bounds, series, strict=False):
-                labels = ",".join([*pairs, f'le="{le_text(bound)}"'])
-                lines.append(f"{self.name}_bucket{{{labels}}} {number(count)}")
-            lines.append(f"{self.name}_sum{{{','.join(pairs)}}} {number(series[-2])}")
-            lines.append(f"{self.name}_count{{{','.join(pairs)}}} {number(series[-1])}")
+                labels = ",".join([*pairs, f'le="{gs.le_text(bound)}"'])
+                lines.append(f"{self.name}_bucket{{{labels}}} {gs.number(count)}")
+            lines.append(f"{self.name}_sum{{{','.join(pairs)}}} {gs.number(series[-2])}")
+            lines.append(f"{self.name}_count{{{','.join(pairs)}}} {gs.number(series[-1])}")
         return lines
 
 
@@ -118,60 +74,60 @@ class GateMetrics:
     the help text names it (docs/operating.md has the whole table)."""
 
     def __init__(self, limit: int, queue: int, queue_timeout: float):
-        every = [(route, outcome) for route in ROUTES for outcome in OUTCOMES]
-        generations = [(route,) for route in GENERATION_ROUTES]
+        every = [(route, outcome) for route in gs.ROUTES for outcome in gs.OUTCOMES]
+        generations = [(route,) for route in gs.GENERATION_ROUTES]
         self.requests = Metric(
-            REQUESTS, "counter", "Requests by route and outcome.", ("route", "outcome"), every
+            gs.REQUESTS, "counter", "Requests by route and outcome.", ("route", "outcome"), every
         )
         self.in_flight = Metric(
-            IN_FLIGHT, "gauge", "Generations holding a slot (llama-server: llamacpp:requests_processing)."
+            gs.IN_FLIGHT, "gauge", "Generations holding a slot (llama-server: llamacpp:requests_processing)."
         )
         self.queued = Metric(
-            QUEUED, "gauge", "Generations waiting for a slot (llama-server: llamacpp:requests_deferred)."
+            gs.QUEUED, "gauge", "Generations waiting for a slot (llama-server: llamacpp:requests_deferred)."
         )
         self.queue_wait = Metric(
-            QUEUE_WAIT,
+            gs.QUEUE_WAIT,
             "histogram",
             "Seconds a generation waited for a slot, whether it got one or timed out.",
-            buckets=QUEUE_WAIT_BUCKETS,
+            buckets=gs.QUEUE_WAIT_BUCKETS,
         )
         self.first_byte = Metric(
-            FIRST_BYTE,
+            gs.FIRST_BYTE,
             "histogram",
             "Seconds from a generation's arrival to the first byte of shimmy's answer, queue included.",
             ("route",),
             generations,
-            LATENCY_BUCKETS,
+            gs.LATENCY_BUCKETS,
         )
         self.duration = Metric(
-            DURATION,
+            gs.DURATION,
             "histogram",
             "Seconds from a generation's arrival to the end of an answered one, queue included.",
             ("route",),
             generations,
-            LATENCY_BUCKETS,
+            gs.LATENCY_BUCKETS,
         )
         self.tokens = Metric(
-            TOKENS,
+            gs.TOKENS,
             "counter",
             "Tokens shimmy's answers state (llama-server: llamacpp:tokens_predicted_total).",
             ("route",),
             generations,
         )
         self.tokens_per_second = Metric(
-            TOKENS_PER_SECOND,
+            gs.TOKENS_PER_SECOND,
             "histogram",
             "Tokens per second of one answer, from its slot to its end (llama-server: "
             "llamacpp:predicted_tokens_seconds, an average without prompt processing).",
             ("route",),
             generations,
-            TOKENS_PER_SECOND_BUCKETS,
+            gs.TOKENS_PER_SECOND_BUCKETS,
         )
-        self.stopping = Metric(STOPPING, "gauge", "1 while the gate drains after SIGTERM.")
+        self.stopping = Metric(gs.STOPPING, "gauge", "1 while the gate drains after SIGTERM.")
         limits = [
-            Metric(SLOTS, "gauge", "Generations the gate lets reach shimmy at once (its --limit)."),
-            Metric(QUEUE_CAPACITY, "gauge", "Generations that may wait for a slot (its --queue)."),
-            Metric(QUEUE_TIMEOUT, "gauge", "Seconds a generation may wait for a slot."),
+            Metric(gs.SLOTS, "gauge", "Generations the gate lets reach shimmy at once (its --limit)."),
+            Metric(gs.QUEUE_CAPACITY, "gauge", "Generations that may wait for a slot (its --queue)."),
+            Metric(gs.QUEUE_TIMEOUT, "gauge", "Seconds a generation may wait for a slot."),
         ]
         for metric, value in zip(limits, (limit, queue, queue_timeout), strict=True):
             metric.set(value)
@@ -189,7 +145,7 @@ class GateMetrics:
 
 def route_of(target: str) -> str:
     path = target.split("?")[0]
-    return path if path in ROUTES else "other"
+    return path if path in gs.ROUTES else "other"
 
 
 class AnswerMeter:
@@ -287,7 +243,7 @@ async def serve_metrics(reader, writer, render) -> None:
     try:
         head = await reader.readuntil(b"\r\n\r\n")
         method, target = [*head.decode("latin-1").split(" ", 2), ""][:2]
-        found = method == "GET" and target.split("?")[0] == PATH
+        found = method == "GET" and target.split("?")[0] == gs.PATH
         body = (render() if found else "not found\n").encode()
         status = "200 OK" if found else "404 Not Found"
         writer.write(

@@ -4,11 +4,12 @@ Why: every generation holds device memory (a context with the resident-model pat
 of the model without it) and, as shimmy 1.9.0 ships, one of its tokio workers; past what the device
 holds, shimmy fails requests (HTTP 502). The gate turns that into waiting, and into a clear 503.
 
-What: an HTTP/1.1 reverse proxy, standard library only (it ships verbatim in a ConfigMap with
-gate_http.py and gate_metrics.py, and runs in a sidecar with any python3). Requests that make shimmy generate
-(every POST, and GET /ws/generate) wait for one of `--limit` slots; at most `--queue` wait, each at
-most `--queue-timeout` seconds; the rest get 503 with Retry-After at once. Everything else (GET
-/health, /v1/models, ...) passes without a slot, so probes see shimmy itself. One request per client
+What: an HTTP/1.1 reverse proxy, standard library only, so it runs in a sidecar with any python3;
+gate_http.py, gate_metrics.py and gate_series.py lie beside it in the same ConfigMap and are
+imported from the folder it runs in. Requests that make shimmy generate (every POST, and GET
+/ws/generate) wait for one of `--limit` slots; at most `--queue` wait, each at most
+`--queue-timeout` seconds; the rest get 503 with Retry-After at once. Everything else (GET /health,
+/v1/models, ...) passes without a slot, so probes see shimmy itself. One request per client
 connection (`Connection: close`). GET /gate answers the gate's own counters as JSON; with
 `--metrics-listen`, GET /metrics on that address answers Prometheus metrics (gate_metrics.py).
 
@@ -41,11 +42,9 @@ import signal
 import sys
 import time
 
-try:  # in this repository the gate's modules are the package shimmy_gpu; in the pod they lie beside it
-    from shimmy_gpu import gate_http, gate_metrics
-except ImportError:
-    import gate_http
-    import gate_metrics
+import gate_http
+import gate_metrics
+import gate_series
 
 respond = gate_http.respond
 MAX_HEAD = 64 * 1024
@@ -117,7 +116,7 @@ class Gate:
                 self.metrics.requests.inc(route, outcome)
 
     async def route(self, head: bytes, reader, writer, route: str, arrived: float) -> str | None:
-        """Answers one request; returns its outcome (gate_metrics.OUTCOMES)."""
+        """Answers one request; returns its outcome (gate_series.OUTCOMES)."""
         request_line, *header_lines = head.decode("latin-1").split("\r\n")
         method, target, _version = [*request_line.split(" ", 2), "", ""][:3]
         headers = [tuple(x.split(":", 1)) for x in header_lines if ":" in x]
@@ -182,7 +181,7 @@ class Gate:
 
     def observe(self, route, outcome, meter, arrived: float, started: float) -> None:
         """Latency, time to first byte and tokens of one generation that reached shimmy."""
-        if route not in gate_metrics.GENERATION_ROUTES:
+        if route not in gate_series.GENERATION_ROUTES:
             return
         ended = time.monotonic()
         if meter.first_byte is not None:
