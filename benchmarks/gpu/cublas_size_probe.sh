@@ -3,7 +3,7 @@
 # toolkit's archives against nvprune'd ones (scripts/gpu/prune-cuda-libs.sh), linked as a
 # position-independent executable (-pie, how rustc links shimmy) and as a fixed-address one
 # (-no-pie). The program creates both handles and runs an SGEMM and an FP16 GemmEx on the GPU,
-# so each variant is also shown to run. For issue 15 part 4; run on a machine with the CUDA toolkit.
+# so each variant is also shown to run. Run on a machine with the CUDA toolkit.
 #
 # Usage: benchmarks/gpu/cublas_size_probe.sh WORK_DIR ARCHS   (ARCHS like "75;90")
 set -euo pipefail

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Our patch set on the lent GPU machine: shimmy 1.9.0 as published, shimmy with our patches, and
+# Our patch set on a GPU machine: shimmy 1.9.0 as published, shimmy with our patches, and
 # llama.cpp's llama-server, one run on one card, same GGUF, same requests (docs/gpu-results.md).
 #
 # Usage, on the GPU machine from the repository root, repeated while it stays warm (a marker in

@@ -1,4 +1,4 @@
-# Sourced by the scripts that advance work on the lent GPU machine in stages over several `run`
+# Sourced by the scripts that advance work on a GPU machine in stages over several `run`
 # calls while it stays warm (its /tmp survives between calls then; nothing else does). The caller
 # sets W (work folder in /tmp), OUT (what comes back), START=$SECONDS, DEADLINE (seconds this call
 # may use), defines stage_NAME for each stage and may set NEED[NAME] (seconds a stage needs, 60 by
