@@ -1,7 +1,7 @@
 """benchmarks/gpu/benchmark.py end to end against a stand-in shimmy: proof verdicts and arithmetic.
 
 The stand-in is a small HTTP server with shimmy 1.9's routes and log lines; the real binary was
-measured on the lent GPU (docs/gpu-results.md). This checks the script's logic without a GPU.
+measured on a GPU (docs/gpu-results.md). This checks the script's logic without a GPU.
 """
 
 import importlib.util
