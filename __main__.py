@@ -25,7 +25,7 @@ cluster = k8s.Provider(
     "cluster",
     context=settings.kube_context or None,
     # Server-side apply: a preview against a reachable cluster is the API server's dry run
-    # (README, "Previews"), whatever PULUMI_K8S_ENABLE_SERVER_SIDE_APPLY says.
+    # (docs/ci-and-previews.md), whatever PULUMI_K8S_ENABLE_SERVER_SIDE_APPLY says.
     enable_server_side_apply=True,
     render_yaml_to_directory=settings.render_manifests_to or None,
 )

@@ -1,4 +1,4 @@
-"""The pack: every rule, in the order the engine lists them, and the README's table of them."""
+"""The pack: every rule, in the order the engine lists them, and their table in docs/policy-pack.md."""
 
 from __future__ import annotations
 
@@ -19,7 +19,7 @@ from shimmy_policy.rules import (
     shimmy_service,
 )
 
-# In the order the engine lists them (and the README table shows them).
+# In the order the engine lists them (and docs/policy-pack.md's table shows them).
 RULES: tuple[ResourceRule | StackRule, ...] = (
     gpu_resource.RULE,
     gpu_backend_flag.RULE,
@@ -38,7 +38,7 @@ RULES: tuple[ResourceRule | StackRule, ...] = (
 
 
 def rule_table() -> str:
-    """The README's rule table, in Markdown. Print it with
+    """The rule table of docs/policy-pack.md, in Markdown. Print it with
     `python -c 'from shimmy_policy.registry import rule_table; print(rule_table())'`.
     """
     lines = ["| rule | level | checks | catches | config |", "| --- | --- | --- | --- | --- |"]

@@ -57,8 +57,8 @@ class Subject:
 class Rule:
     name: str
     level: Level
-    description: str  # what the rule checks (the engine shows it; the README table too)
-    catches: str  # one line for the README table
+    description: str  # what the rule checks (the engine shows it; docs/policy-pack.md's table too)
+    catches: str  # one line for docs/policy-pack.md's table
     options: Schema = field(default_factory=dict)  # the rule's own config keys
     recognition: Schema = field(default_factory=dict)  # the shared keys that recognise shimmy
 
