@@ -1,7 +1,7 @@
 """Holds GPU memory so that only a T4's worth stays free: a 16 GB T4 on a larger GPU, for memory only.
 
-A benchmark GPU (H100, H200) has 80 to 141 GB; the Deployment's T4 has 15360 MiB (nvidia-smi's total), of which
-about 14.5 GiB is free for a process. This allocates plain device memory (cudaMalloc through
+A benchmark GPU (H100, H200) has 80 to 141 GB; the Deployment's T4 has 15360 MiB (nvidia-smi's
+total), of which about 14.5 GiB is free for a process. This allocates plain device memory (cudaMalloc through
 PyTorch, no managed memory) until `--leave-mib` remain free, prints what it holds, and sleeps until
 SIGTERM. Speed is the big GPU's; only the memory ceiling is the T4's.
 
