@@ -19,9 +19,11 @@ at once; otherwise it keeps the slot until shimmy has finished the answer nobody
 keeps decoding and holding its memory until then. A client that half-closes its connection after
 the request counts as gone (HTTP/1.1 clients do not).
 
-SIGTERM or SIGINT: the listener closes, requests waiting for a slot get 503 with Retry-After,
-requests in flight get up to `--drain-timeout` seconds to finish (the pod's grace period is longer),
-then the gate exits 0.
+SIGTERM or SIGINT: generation requests waiting for a slot, and new ones, get 503 with Retry-After;
+requests in flight get up to `--drain-timeout` seconds to finish (the pod's grace period is longer).
+The listener stays open meanwhile, since the Service sends requests until the pod's endpoint is gone
+and a 503 tells a client more than a refused or cut connection; then it closes, the connections it
+accepted get their answers, and the gate exits 0.
 
 Request defaults (`--request-default KEY=VALUE`, repeatable): set in the JSON body of POST
 /api/generate, /v1/chat/completions and /v1/messages when the client did not send the key.
@@ -50,6 +52,7 @@ respond = gate_http.respond
 MAX_HEAD = 64 * 1024
 MAX_BODY = 1024 * 1024  # a prompt, not an upload
 GENERATION_PATHS = ("/api/generate", "/v1/chat/completions", "/v1/messages")
+LAST_ANSWERS_S = 2  # after the listener closes: the 503s and GETs already accepted are written
 
 
 class Gate:
@@ -68,6 +71,7 @@ class Gate:
         self.slots = asyncio.Semaphore(limit)
         self.stopping = asyncio.Event()
         self.in_flight = self.waiting = 0
+        self.connections = 0  # open client connections, whatever they wait for
         self.metrics = gate_metrics.GateMetrics(limit, queue, queue_timeout)
         self.stats = {
             "served": 0,
@@ -97,6 +101,13 @@ class Gate:
         return self.metrics.render(self.in_flight, self.waiting, self.stopping.is_set())
 
     async def handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        self.connections += 1
+        try:
+            await self.answer(reader, writer)
+        finally:
+            self.connections -= 1
+
+    async def answer(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         try:
             head = await reader.readuntil(b"\r\n\r\n")
         except (asyncio.IncompleteReadError, asyncio.LimitOverrunError, ConnectionError):
@@ -260,11 +271,13 @@ async def serve(options) -> None:
     )
     started = time.monotonic()
     await stop.wait()
-    # No new connections; waiting requests get 503 at once; those in flight may finish.
-    server.close()
     gate.stopping.set()
     deadline = time.monotonic() + options.drain_timeout
     while gate.in_flight and time.monotonic() < deadline:
+        await asyncio.sleep(0.05)
+    server.close()
+    answered = time.monotonic() + LAST_ANSWERS_S
+    while gate.connections > gate.in_flight and time.monotonic() < answered:
         await asyncio.sleep(0.05)
     if metrics:
         metrics.close()

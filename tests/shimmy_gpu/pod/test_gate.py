@@ -264,12 +264,15 @@ def test_at_sigterm_requests_in_flight_finish_waiting_ones_get_503_and_the_gate_
         proxy.send_signal(signal.SIGTERM)
         waiting[0].join()
         assert waiting[1][0][0] == 503 and b"restarting" in waiting[1][0][1]
-        with pytest.raises(OSError):  # the listener is closed
-            socket.create_connection(("127.0.0.1", port), timeout=2)
+        # While the requests in flight finish, a new one (the Service may still send it) is told too.
+        status, data = call(port, "POST", "/api/generate", {"model": "m", "prompt": "p"})
+        assert status == 503 and b"restarting" in data
         for thread, _ in running:
             thread.join()
         assert [r for _, results in running for r in results] == [200, 200]
         assert proxy.wait(timeout=10) == 0
+        with pytest.raises(OSError):  # the listener is closed
+            socket.create_connection(("127.0.0.1", port), timeout=2)
         assert "cut off" not in proxy.stdout.read()
     finally:
         for p in (stand_in, proxy):
