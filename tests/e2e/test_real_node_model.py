@@ -8,7 +8,7 @@ import subprocess
 import time
 
 from tests.e2e.cluster import cluster_env, pods
-from tests.e2e.test_real_node import pod_images
+from tests.e2e.real_node import pod_images
 from tests.engine.cli import ROOT, policy_args, workspace
 from tests.engine.stacks import stack_file, write_stack
 
