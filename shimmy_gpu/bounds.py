@@ -63,17 +63,20 @@ def resources(
             "maxConcurrentRequests, or give the pod a larger GPU",
         )
     if build.accelerator == "cpu":  # without a GPU the weights and every context are in RAM
-        for key, value, count in (
-            ("memoryLimit", w.memory_limit, generations),
-            ("memoryRequest", w.memory_request, 1),
-        ):
-            if quantity(value) < Decimal(need(count)) * 2**20:
-                r.fail(
-                    key,
-                    value,
-                    f"the cpu accelerator holds {held} in RAM, with {reserve} MiB besides: {count} "
-                    f"generation(s) need at least {need(count)}Mi",
-                )
+        floor, why = need, f"the cpu accelerator holds {held} in RAM, with {reserve} MiB besides"
+    else:  # the weights and contexts are on the GPU; the host keeps the runtime and small buffers
+        floor = sizing.cuda_host_mib
+        why = (
+            f"the cuda accelerator keeps the model on the GPU and holds shimmy's binary and CUDA runtime "
+            f"({sizing.CUDA_HOST_MIB} MiB) and {sizing.CUDA_HOST_CONTEXT_MIB} MiB per generation in RAM, "
+            "as measured (docs/gpu-results.md)"
+        )
+    for key, value, count in (
+        ("memoryLimit", w.memory_limit, generations),
+        ("memoryRequest", w.memory_request, 1),
+    ):
+        if quantity(value) < Decimal(floor(count)) * 2**20:
+            r.fail(key, value, f"{why}: {count} generation(s) need at least {floor(count)}Mi")
 
 
 # --- request defaults ----------------------------------------------------------------------------

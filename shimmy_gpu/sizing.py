@@ -18,6 +18,11 @@ from shimmy_gpu.values import quantity
 # The CUDA context and cuBLAS workspace of the one shimmy process, measured at about 0.5 GiB.
 DEVICE_RESERVE_MIB = 512
 N_CTX = 4096  # shimmy 1.9.0's context per generation (its registry default)
+# Host memory of the cuda shimmy with every layer on the GPU: its binary and the CUDA runtime's host
+# side, then per context its host buffers. Measured resident (VmRSS) with phi-3-mini at 1 and 7
+# contexts: 453 and 590 MiB (docs/gpu-results.md, "Host memory of the cuda shimmy").
+CUDA_HOST_MIB = 432
+CUDA_HOST_CONTEXT_MIB = 24
 
 
 def concurrent_generations(
@@ -54,6 +59,11 @@ def memory_mib(
     if resident:
         return reserve_mib + model_mib + generations * context_mib
     return reserve_mib + generations * (model_mib + context_mib)
+
+
+def cuda_host_mib(generations: int) -> int:
+    """The host memory (RAM) the cuda shimmy holds with `generations` contexts."""
+    return CUDA_HOST_MIB + generations * CUDA_HOST_CONTEXT_MIB
 
 
 def derived_limit(

@@ -80,6 +80,39 @@ class MemoryPeak:
         self.thread.join(timeout=2)
 
 
+class HostMemoryPeak:
+    """Highest resident memory of one process, from /proc/PID/status every 100 ms: all of it (VmRSS)
+    and its anonymous part (RssAnon). A container's memory limit must hold the anonymous part (no
+    swap); file-backed pages (the binary, the mapped model) can be dropped under pressure."""
+
+    def __init__(self, pid: int):
+        self.pid, self.rss_mib, self.anon_mib = pid, 0, 0
+
+    def sample(self) -> None:
+        with contextlib.suppress(OSError):
+            fields = dict(
+                line.split(":", 1) for line in Path(f"/proc/{self.pid}/status").read_text().splitlines()
+            )
+            self.rss_mib = max(self.rss_mib, int(fields["VmRSS"].split()[0]) // 1024)
+            self.anon_mib = max(self.anon_mib, int(fields["RssAnon"].split()[0]) // 1024)
+
+    def __enter__(self):
+        self.sample()
+        self.stop = threading.Event()
+        self.thread = threading.Thread(target=self._run, daemon=True)
+        self.thread.start()
+        return self
+
+    def _run(self):
+        while not self.stop.wait(0.1):
+            self.sample()
+
+    def __exit__(self, *exc):
+        self.stop.set()
+        self.thread.join(timeout=2)
+        self.sample()
+
+
 class HealthWatch:
     def __init__(self, port: int):
         self.port, self.latencies, self.failures = port, [], Counter()
@@ -174,6 +207,8 @@ class Level:
     max_s: float
     peak_gpu_mib: int
     peak_gpu_over_baseline_mib: int
+    peak_host_rss_mib: int
+    peak_host_anon_mib: int
     health_max_s: float
     health_failures: dict
     server_alive: bool
@@ -206,7 +241,7 @@ def run_level(
             with lock:
                 results.append(outcome)
 
-    with MemoryPeak() as memory, HealthWatch(port) as health:
+    with MemoryPeak() as memory, HostMemoryPeak(server.process.pid) as host, HealthWatch(port) as health:
         start = time.monotonic()
         threads = [threading.Thread(target=worker) for _ in range(concurrency)]
         for t in threads:
@@ -229,6 +264,8 @@ def run_level(
         max_s=max(latencies, default=float("nan")),
         peak_gpu_mib=memory.peak,
         peak_gpu_over_baseline_mib=memory.peak - baseline,
+        peak_host_rss_mib=host.rss_mib,
+        peak_host_anon_mib=host.anon_mib,
         health_max_s=max(health.latencies, default=float("nan")),
         health_failures=dict(health.failures),
         server_alive=server.process.poll() is None,
@@ -362,8 +399,8 @@ def main(argv: list[str] | None = None) -> int:
     lines = [
         f"| {label}: concurrent requests | answered / sent | errors | requests/s | tokens/s | p50 | p95 "
         "| max "
-        "| peak GPU memory (over baseline) | /health worst | server alive |",
-        "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
+        "| peak GPU memory (over baseline) | peak host memory (anonymous) | /health worst | server alive |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
     ]
     for lv in levels:
         errors = ", ".join(f"{k}: {v}" for k, v in lv.errors.items()) or "none"
@@ -371,7 +408,9 @@ def main(argv: list[str] | None = None) -> int:
         lines.append(
             f"| {lv.concurrency} | {lv.ok} / {lv.requests} | {errors} | {lv.requests_per_s:.2f} "
             f"| {lv.tokens_per_s:.0f} | {lv.p50_s:.2f} s | {lv.p95_s:.2f} s | {lv.max_s:.2f} s "
-            f"| {lv.peak_gpu_over_baseline_mib} MiB | {health} | {'yes' if lv.server_alive else 'NO'} |"
+            f"| {lv.peak_gpu_over_baseline_mib} MiB "
+            f"| {lv.peak_host_rss_mib} MiB ({lv.peak_host_anon_mib} MiB) | {health} "
+            f"| {'yes' if lv.server_alive else 'NO'} |"
         )
     lines.append(f"server restarts after a death: {restarts}")
     print("\n".join(lines), flush=True)

@@ -23,6 +23,7 @@ LABEL_KEY = "the key must be a label key such as nvidia.com/gpu.product: [DNS su
 SECRET_KEY = "expected a Secret key: letters, digits, - _ . (no /), at most 253, not . or .."
 WORKERS = "shimmy without the resident-model patch runs one worker thread per whole CPU of its limit and each of the {n} generation(s) at once blocks one; /health needs one more: at least {need} (or lower maxConcurrentRequests)"
 RESIDENT = "the cpu accelerator holds the model (modelMemoryMiB 2300) once and a context (contextMemoryMiB 1650) per generation in RAM, with 512 MiB besides: {n} generation(s) need at least {need}Mi"
+CUDA_HOST = "the cuda accelerator keeps the model on the GPU and holds shimmy's binary and CUDA runtime (432 MiB) and 24 MiB per generation in RAM, as measured (docs/gpu-results.md): {n} generation(s) need at least {need}Mi"
 COPIES = "the cpu accelerator holds a copy of the model (modelMemoryMiB 2300) and a context (contextMemoryMiB 1650) per generation in RAM, with 512 MiB besides: {n} generation(s) need at least {need}Mi"
 GPU = "{n} generation(s) need {need} MiB of GPU memory ({held}, 512 MiB reserve) and the pod's GPUs hold {gpu} (gpuMemoryMiB x gpuCount): lower maxConcurrentRequests, or give the pod a larger GPU"
 AS_PUBLISHED = {"shimmyPatches": []}  # shimmy 1.9.0 without this project's patches
@@ -144,6 +145,28 @@ BAD = [
         "local",
         {**PHI3, **AS_PUBLISHED, "maxConcurrentRequests": 2, "memoryLimit": "8Gi", "memoryRequest": "1G"},
         invalid("memoryLimit", "8Gi", COPIES.format(n=2, need=8412)),
+    ),
+    # prod derives 7 generations for phi-3-mini on a T4: 432 + 7 x 24 MiB of host memory
+    (
+        "prod",
+        {"memoryRequest": "1", "memoryLimit": "1"},
+        invalid("memoryLimit", "1", CUDA_HOST.format(n=7, need=600)),
+    ),
+    (
+        "prod",
+        {"memoryRequest": "1", "memoryLimit": "599Mi"},
+        invalid("memoryLimit", "599Mi", CUDA_HOST.format(n=7, need=600)),
+    ),
+    ("prod", {"memoryRequest": "455Mi"}, invalid("memoryRequest", "455Mi", CUDA_HOST.format(n=1, need=456))),
+    (
+        "prod",
+        {"memoryRequest": "466943Ki"},
+        invalid("memoryRequest", "466943Ki", CUDA_HOST.format(n=1, need=456)),
+    ),
+    (
+        "prod",
+        {"maxConcurrentRequests": 2, "memoryRequest": "456Mi", "memoryLimit": "491519Ki"},
+        invalid("memoryLimit", "491519Ki", CUDA_HOST.format(n=2, need=480)),
     ),
     # --- namespaces the stack must not own ---------------------------------------------------------
     ("prod", {"namespace": "kube-system"}, invalid("namespace", "kube-system", SYSTEM)),
@@ -569,6 +592,8 @@ ACCEPTED = [
     ("local", {**PHI3, "memoryRequest": "4462Mi", "memoryLimit": "4462Mi"}),
     ("local", {**PHI3, "maxConcurrentRequests": 8, "memoryLimit": "16012Mi", "memoryRequest": "4462Mi"}),
     ("prod", {"memoryRequest": "1Gi", "memoryLimit": "2Gi"}),
+    ("prod", {"memoryRequest": "456Mi", "memoryLimit": "600Mi"}),
+    ("prod", {"maxConcurrentRequests": 2, "memoryRequest": "456Mi", "memoryLimit": "480Mi"}),
     ("prod", {"namespace": "default", "createNamespace": False}),
     ("prod", {"namespace": "kube-ml", "createNamespace": False}),
     ("prod", {"registryServer": "registry.example.com:65535"}),
