@@ -101,6 +101,12 @@ def pod_security_context() -> dict[str, Any]:
 STARTUP_PERIOD_SECONDS = 10
 # Seconds between SIGTERM's drain bound and the kubelet's SIGKILL: both processes' exit.
 GRACE_MARGIN_SECONDS = 10
+# The gate's readiness fails at SIGTERM; kubelet sees it within period x threshold, then the
+# endpoint controller and every node's kube-proxy drop the pod (about a second each). Until then the
+# Service still routes new connections to the pod, so the gate keeps answering them (503) that long.
+GATE_READINESS_PERIOD_SECONDS = 1
+GATE_READINESS_FAILURES = 2
+ENDPOINT_GRACE_SECONDS = GATE_READINESS_PERIOD_SECONDS * GATE_READINESS_FAILURES + 4
 
 
 def probes(settings: DeploymentSettings) -> dict[str, Any]:
@@ -222,6 +228,8 @@ def gate_args(settings: DeploymentSettings) -> list[str]:
         str(gate.queue_timeout_seconds),
         "--drain-timeout",
         str(settings.workload.shutdown_timeout_seconds),
+        "--endpoint-grace",
+        str(ENDPOINT_GRACE_SECONDS),
         "--metrics-listen",
         f"0.0.0.0:{settings.monitoring.metrics_port}",
     ]
@@ -255,8 +263,13 @@ def gate_container(settings: DeploymentSettings) -> dict[str, Any]:
         "volume_mounts": [{"name": "gate", "mount_path": "/gate", "read_only": True}],
         "security_context": container_security_context(),
         # The gate's own status page: it answers without asking shimmy (whose health readiness of the
-        # shimmy container covers).
-        "readiness_probe": {"http_get": {"path": "/gate", "port": PORT_NAME}, "period_seconds": 10},
+        # shimmy container covers), and 503 from SIGTERM on, so the pod leaves the Service quickly.
+        "readiness_probe": {
+            "http_get": {"path": "/gate", "port": PORT_NAME},
+            "timeout_seconds": 1,
+            "period_seconds": GATE_READINESS_PERIOD_SECONDS,
+            "failure_threshold": GATE_READINESS_FAILURES,
+        },
         "liveness_probe": {"tcp_socket": {"port": PORT_NAME}, "period_seconds": 20, "failure_threshold": 3},
     }
 
@@ -289,8 +302,10 @@ def spec(
         "volumes": volumes,
         "security_context": pod_security_context(),
         "automount_service_account_token": False,
-        # The gate (and shimmy, with graceful-shutdown) drain for shutdownTimeoutSeconds after SIGTERM.
-        "termination_grace_period_seconds": w.shutdown_timeout_seconds + GRACE_MARGIN_SECONDS,
+        # The gate (and shimmy, with graceful-shutdown) drain for shutdownTimeoutSeconds after SIGTERM;
+        # the gate listens for at least its endpoint grace.
+        "termination_grace_period_seconds": max(w.shutdown_timeout_seconds, ENDPOINT_GRACE_SECONDS)
+        + GRACE_MARGIN_SECONDS,
     }
     if not settings.shimmy.patched("graceful-shutdown"):
         # shimmy as published installs no SIGTERM handler and, as PID 1, ignores the signal: every stop

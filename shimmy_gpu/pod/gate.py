@@ -19,17 +19,21 @@ at once; otherwise it keeps the slot until shimmy has finished the answer nobody
 keeps decoding and holding its memory until then. A client that half-closes its connection after
 the request counts as gone (HTTP/1.1 clients do not).
 
-SIGTERM or SIGINT: generation requests waiting for a slot, and new ones, get 503 with Retry-After;
-requests in flight get up to `--drain-timeout` seconds to finish (the pod's grace period is longer).
-The listener stays open meanwhile, since the Service sends requests until the pod's endpoint is gone
-and a 503 tells a client more than a refused or cut connection; then it closes, the connections it
-accepted get their answers, and the gate exits 0.
+SIGTERM or SIGINT: generation requests waiting for a slot, and new ones, get 503 with Retry-After,
+and GET /gate answers 503, so the readiness probe takes the pod out of the Service. Requests in
+flight get up to `--drain-timeout` seconds to finish (the pod's grace period is longer). The
+listener stays open meanwhile and for at least `--endpoint-grace` seconds: a Service routes to a
+terminating pod until its endpoint is no longer serving and every node's proxy has dropped it, and a
+connection sent to the pod's address after its network is gone is never answered (the client hangs),
+where a 503 tells it to come back. Then the listener closes, the connections it accepted get their
+answers, and the gate exits 0.
 
 Request defaults (`--request-default KEY=VALUE`, repeatable): set in the JSON body of POST
 /api/generate, /v1/chat/completions and /v1/messages when the client did not send the key.
 
 Usage: python3 gate.py --listen 0.0.0.0:8080 --upstream 127.0.0.1:11435 --limit 3 [--queue 64]
-                       [--queue-timeout 300] [--drain-timeout 30] [--cancel-on-disconnect]
+                       [--queue-timeout 300] [--drain-timeout 30] [--endpoint-grace 0]
+                       [--cancel-on-disconnect]
                        [--request-default top_p=1.0 ...] [--metrics-listen 0.0.0.0:9464]
 """
 
@@ -133,7 +137,7 @@ class Gate:
         headers = [tuple(x.split(":", 1)) for x in header_lines if ":" in x]
         names = {k.strip().lower(): v.strip() for k, v in headers}
         if method == "GET" and target.split("?")[0] == "/gate":
-            await respond(writer, 200, json.dumps(self.status()))
+            await respond(writer, 503 if self.stopping.is_set() else 200, json.dumps(self.status()))
             return None
         if "chunked" in names.get("transfer-encoding", "").lower():
             await respond(writer, 411, '{"error": "send Content-Length"}')
@@ -272,8 +276,11 @@ async def serve(options) -> None:
     started = time.monotonic()
     await stop.wait()
     gate.stopping.set()
-    deadline = time.monotonic() + options.drain_timeout
-    while gate.in_flight and time.monotonic() < deadline:
+    stopped = time.monotonic()
+    deadline = stopped + options.drain_timeout
+    while (
+        gate.in_flight and time.monotonic() < deadline
+    ) or time.monotonic() < stopped + options.endpoint_grace:
         await asyncio.sleep(0.05)
     server.close()
     answered = time.monotonic() + LAST_ANSWERS_S
@@ -298,6 +305,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--queue-timeout", type=float, default=300, help="seconds one may wait")
     parser.add_argument(
         "--drain-timeout", type=float, default=30, help="seconds requests in flight may take after SIGTERM"
+    )
+    parser.add_argument(
+        "--endpoint-grace",
+        type=float,
+        default=0,
+        help="seconds the listener stays open after SIGTERM (503s) while the pod leaves the Service",
     )
     parser.add_argument(
         "--cancel-on-disconnect",

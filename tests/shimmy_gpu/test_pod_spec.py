@@ -47,7 +47,8 @@ def test_the_gate_listens_on_the_port_and_forwards_to_shimmy_with_the_stacks_lim
     assert gate["command"] == [
         "python3", "/gate/gate.py", "--listen", "0.0.0.0:8081", "--upstream", "127.0.0.1:8082",
         "--limit", "2", "--queue", "5", "--queue-timeout", "60",
-        "--drain-timeout", "30", "--metrics-listen", "0.0.0.0:9464", "--cancel-on-disconnect",
+        "--drain-timeout", "30", "--endpoint-grace", "6", "--metrics-listen", "0.0.0.0:9464",
+        "--cancel-on-disconnect",
     ]  # fmt: skip
     assert gate["ports"] == [
         {"name": "http", "container_port": 8081, "protocol": "TCP"},
@@ -55,6 +56,19 @@ def test_the_gate_listens_on_the_port_and_forwards_to_shimmy_with_the_stacks_lim
     ]
     assert gate["security_context"] == pod_spec.container_security_context()
     assert "ports" not in pod_spec.shimmy_container(settings, "img")
+
+
+def test_a_stopping_gate_leaves_the_service_before_it_stops_listening_and_before_the_kubelets_kill():
+    gate = pod_spec.gate_container(settings_for())
+    readiness = gate["readiness_probe"]
+    noticed = readiness["period_seconds"] * readiness["failure_threshold"]
+    grace = int(flag_value(gate["command"], "--endpoint-grace"))
+    assert readiness["http_get"]["path"] == "/gate"
+    assert noticed + 3 <= grace  # the endpoint controller and kube-proxy then have 3 s or more
+    for timeout in (1, 30, 600):
+        spec = pod_spec.spec(settings_for(shutdownTimeoutSeconds=timeout), "img", "claim", "gate")
+        # the gate closes after max(drain, endpoint grace), then answers what it accepted (2 s)
+        assert spec["termination_grace_period_seconds"] >= max(timeout, grace) + 2 + 5
 
 
 def test_the_patched_shimmy_is_told_how_many_contexts_to_hold_and_how_long_to_drain():

@@ -280,6 +280,28 @@ def test_at_sigterm_requests_in_flight_finish_waiting_ones_get_503_and_the_gate_
             p.wait()
 
 
+def test_at_sigterm_it_reports_unready_and_keeps_answering_503_for_its_endpoint_grace(tmp_path):
+    port, stand_in, proxy = start_gate(tmp_path, "--endpoint-grace", "1.5")
+    try:
+        assert call(port, "GET", "/gate")[0] == 200
+        started = time.monotonic()
+        proxy.send_signal(signal.SIGTERM)
+        wait_for(lambda: counters(port)["stopping"])
+        status, data = call(port, "GET", "/gate")
+        assert status == 503 and json.loads(data)["stopping"]  # the readiness probe fails
+        # Nothing in flight, and still listening: a connection the Service sends now is answered.
+        status, data = call(port, "POST", "/api/generate", {"model": "m", "prompt": "p"})
+        assert status == 503 and b"restarting" in data
+        assert proxy.wait(timeout=10) == 0
+        assert time.monotonic() - started >= 1.5
+        with pytest.raises(OSError):
+            socket.create_connection(("127.0.0.1", port), timeout=2)
+    finally:
+        for p in (stand_in, proxy):
+            p.kill()
+            p.wait()
+
+
 def test_at_sigterm_the_drain_ends_at_its_timeout(tmp_path):
     port, stand_in, proxy = start_gate(tmp_path, "--drain-timeout", "1")
     try:
