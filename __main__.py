@@ -37,6 +37,7 @@ service = GpuInferenceService(
         network=settings.network,
         verification_job=settings.verification.enabled,
         image=image.ref,
+        await_rollout=not settings.render_manifests_to,
     ),
     pulumi.ResourceOptions(providers=[cluster]),
 )

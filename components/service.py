@@ -8,7 +8,7 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_kubernetes as k8s
 
-from shimmy_gpu import network, pod, pod_spec
+from shimmy_gpu import network, pod, pod_spec, rollout
 from shimmy_gpu.settings import DeploymentSettings, NetworkSettings, ServiceSettings
 
 
@@ -19,6 +19,7 @@ class GpuInferenceServiceArgs:
     network: NetworkSettings
     verification_job: bool  # the GPU verification Job's pods call shimmy too
     image: pulumi.Input[str]  # by digest
+    await_rollout: bool = True  # False when rendering YAML: a patch of the Deployment is no manifest
 
 
 class GpuInferenceService(pulumi.ComponentResource):
@@ -77,22 +78,37 @@ class GpuInferenceService(pulumi.ComponentResource):
         # GPU images are large and a fresh node's first pull takes a while; the model load adds more.
         # Past this, `pulumi up` fails with the rollout's state instead of waiting forever.
         minutes = f"{settings.workload.rollout_timeout_minutes}m"
-        k8s.apps.v1.Deployment(
+        template = {
+            "metadata": {"labels": labels, **({"annotations": annotations} if annotations else {})},
+            "spec": pod_spec.spec(settings, args.image, claim_name, gate_config),
+        }
+        timeouts = pulumi.CustomTimeouts(create=minutes, update=minutes)
+        deployment = k8s.apps.v1.Deployment(
             name,
             metadata={"name": pod_spec.NAME, "namespace": ns, "labels": labels},
             spec={
                 "replicas": settings.workload.replicas,
                 "selector": {"match_labels": selector},
-                "strategy": pod_spec.deployment_strategy(),
-                "template": {
-                    "metadata": {"labels": labels, **({"annotations": annotations} if annotations else {})},
-                    "spec": pod_spec.spec(settings, args.image, claim_name, gate_config),
-                },
+                "strategy": rollout.deployment_strategy(),
+                "template": template,
             },
-            opts=pulumi.ResourceOptions(
-                parent=self, custom_timeouts=pulumi.CustomTimeouts(create=minutes, update=minutes)
-            ),
+            opts=pulumi.ResourceOptions(parent=self, custom_timeouts=timeouts),
         )
+        if args.await_rollout:  # the rollout the Deployment's own await may miss (shimmy_gpu/rollout.py)
+            k8s.apps.v1.DeploymentPatch(
+                f"{name}-rollout",
+                metadata={
+                    "name": deployment.metadata.name,
+                    "namespace": ns,
+                    "annotations": {
+                        "pulumi.com/waitFor": rollout.finished(settings.workload.replicas),
+                        rollout.TEMPLATE_ANNOTATION: pulumi.Output.from_input(template).apply(
+                            rollout.template_digest
+                        ),
+                    },
+                },
+                opts=pulumi.ResourceOptions(parent=self, depends_on=[deployment], custom_timeouts=timeouts),
+            )
         # A fixed name gives clients a stable DNS name.
         service = k8s.core.v1.Service(
             name,

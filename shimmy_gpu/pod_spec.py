@@ -333,8 +333,3 @@ def pod_annotations(settings: DeploymentSettings) -> dict[str, str]:
         "prometheus.io/port": str(settings.monitoring.metrics_port),
         "prometheus.io/path": gate_series.PATH,
     }
-
-
-def deployment_strategy() -> dict[str, Any]:
-    """Recreate: with one GPU per node a surge pod would wait for a GPU the old pod holds, forever."""
-    return {"type": "Recreate"}

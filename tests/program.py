@@ -142,6 +142,8 @@ def manifests(program: Program) -> list[dict[str, Any]]:
         if not declared.type.startswith("kubernetes:") or declared.type.startswith("pulumi:providers"):
             continue
         _, group_version, kind = declared.type.split(":")
+        if kind.endswith("Patch"):  # fields of an object declared beside it, not an object
+            continue
         group, version = group_version.split("/")
         api_version = version if group == "core" else group_version
         objects.append({"apiVersion": api_version, "kind": kind, **as_sent(declared.props)})

@@ -1,8 +1,10 @@
 """What GpuInferenceService declares for every shipped stack, as the engine receives it."""
 
 import ast
+import json
 import sys
 
+from shimmy_gpu import rollout
 from tests.program import ROOT, Program, run_program
 
 DEPLOYMENT = "kubernetes:apps/v1:Deployment"
@@ -237,3 +239,37 @@ def test_previews_against_a_reachable_cluster_are_the_api_servers_dry_run(progra
     # program sets it rather than trusting PULUMI_K8S_ENABLE_SERVER_SIDE_APPLY (docs/ci-and-previews.md).
     (provider,) = program.of_type("pulumi:providers:kubernetes")
     assert provider.props["enableServerSideApply"] == "true"
+
+
+PATCH = "kubernetes:apps/v1:DeploymentPatch"
+
+
+def template_digest(program: Program) -> str:
+    return program.one(PATCH).props["metadata"]["annotations"][rollout.TEMPLATE_ANNOTATION]
+
+
+def test_up_waits_for_every_rollout_on_a_patch_that_only_annotates_the_deployment(program):
+    deployment, patch = program.one(DEPLOYMENT).props, program.one(PATCH).props
+    assert {k: patch["metadata"][k] for k in ("name", "namespace")} == {
+        k: deployment["metadata"][k] for k in ("name", "namespace")
+    }
+    assert set(patch) == {"apiVersion", "kind", "metadata"} and set(patch["metadata"]) == {
+        "name",
+        "namespace",
+        "annotations",
+    }
+    wait = json.loads(patch["metadata"]["annotations"]["pulumi.com/waitFor"])
+    assert wait == json.loads(rollout.finished(int(deployment["spec"]["replicas"])))
+    assert len(template_digest(program)) == 64
+
+
+def test_the_rollout_wait_changes_with_the_pod_template_and_nothing_else():
+    base = template_digest(run_program("prod"))
+    python = "docker.io/library/python:3.12-slim@sha256:" + "b" * 64
+    assert template_digest(run_program("prod", {"pythonImage": python})) != base
+    assert template_digest(run_program("prod", {"shutdownTimeoutSeconds": 45})) != base
+    assert template_digest(run_program("prod", {"servicePort": 9000})) == base
+
+
+def test_rendered_manifests_carry_no_patch():
+    assert run_program("prod", {"renderManifestsTo": "rendered/prod"}).of_type(PATCH) == []

@@ -1,14 +1,16 @@
 """Disruptions on the real node while a client keeps calling the Service, one generation after
-another: shimmy killed inside its pod. Every request must end: answered, told to come back (the
-gate's 503 with Retry-After) or refused at once while no pod is ready (the Service has no
-endpoint); none may hang.
+another: shimmy killed inside its pod, and a new image digest rolled out by Recreate. Every request
+must end: answered, told to come back (the gate's 503 with Retry-After) or refused at once while no
+pod serves (the Service has no endpoint); none may hang.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
+import tempfile
 import threading
 import time
 from dataclasses import dataclass
@@ -16,6 +18,7 @@ from pathlib import Path
 
 import pytest
 
+from shimmy_gpu.pod_spec import GATE_CONTAINER
 from tests.e2e.cluster import kubectl, pods
 from tests.e2e.real_node import (
     ADMITTED,
@@ -25,6 +28,8 @@ from tests.e2e.real_node import (
     deployed_stack,
     generation_body,
 )
+from tests.engine.cli import policy_args
+from tests.engine.stacks import DOCKER
 
 NAMESPACE = "shimmy-e2e-disrupt"
 # A request that takes longer than this has hung: a 5-token answer takes about a second here.
@@ -32,7 +37,7 @@ HANG_S = 60
 # From SIGKILL to the Service answering again: kubelet restarts the container at once the first
 # time, shimmy loads the 250 MB model before it listens. Measured here: 6.7 to 8.4 s (5 runs).
 RECOVERY_BOUND_S = 30
-CURL_EXIT_COULD_NOT_CONNECT = 7  # refused: no ready endpoint behind the Service
+CURL_EXIT_COULD_NOT_CONNECT = 7  # refused: no endpoint, or the old pod's gate no longer listening
 
 
 @pytest.fixture(scope="module")
@@ -170,4 +175,52 @@ def test_shimmy_killed_in_its_pod_is_restarted_and_the_service_answers_again(dep
     assert after["restartCount"] == before["restartCount"] + 1
     assert after["lastState"]["terminated"]["exitCode"] == 128 + signal.SIGKILL
     assert recovery < RECOVERY_BOUND_S, f"{recovery:.1f} s"
+    assert all(c.ended_clearly for c in caller.calls), caller.calls
+
+
+def new_gate_image(image: str) -> str:
+    """`image` with one more label, pushed beside it: a new digest for the gate's container."""
+    path, _, last = image.split("@")[0].rpartition("/")
+    repository = f"{path}/{last.split(':')[0]}"  # without the digest and any tag
+    tag = f"{repository}:e2e-rollout"
+    env = {"DOCKER_BUILDKIT": "1", "PATH": "/usr/bin:/bin"}
+    with tempfile.TemporaryDirectory() as context:
+        Path(context, "Dockerfile").write_text(f"FROM {image}\nLABEL io.shimmy-gpu.e2e=rollout\n")
+        subprocess.run([DOCKER, "build", "-q", "-t", tag, context], check=True, env=env, capture_output=True)
+    subprocess.run([DOCKER, "push", "-q", tag], check=True, env=env, capture_output=True)
+    inspect = [DOCKER, "image", "inspect", "--format", "{{json .RepoDigests}}", tag]
+    digests = json.loads(subprocess.run(inspect, check=True, env=env, capture_output=True, text=True).stdout)
+    (pinned,) = [d for d in digests if d.startswith(repository + "@")]
+    return pinned
+
+
+def test_a_new_image_digest_rolls_out_by_recreate_and_every_request_ends(deployed, cluster, caller):
+    old = deployed.outputs()
+    old_pod = shimmy_pod(cluster)
+    gate = {c["name"]: c for c in old_pod["spec"]["containers"]}[GATE_CONTAINER]
+    new = new_gate_image(gate["image"])
+    assert new != gate["image"]
+    deployed.pulumi("config", "set", "pythonImage", new)
+    started = time.time()
+    deployed.pulumi("up", "--yes", *policy_args("local"))
+    deployment = json.loads(kubectl(cluster, "-n", NAMESPACE, "get", "deployment", "shimmy", "-o", "json"))
+    assert deployment["spec"]["strategy"]["type"] == "Recreate"
+    status = deployment["status"]
+    # `up` returned only once the new pod was available (shimmy_gpu/rollout.py).
+    assert status["observedGeneration"] == deployment["metadata"]["generation"], status
+    assert [status.get(k) for k in ("replicas", "updatedReplicas", "availableReplicas")] == [1, 1, 1], status
+    pod = shimmy_pod(cluster)
+    assert pod["metadata"]["uid"] != old_pod["metadata"]["uid"]
+    assert {c["name"]: c for c in pod["spec"]["containers"]}[GATE_CONTAINER]["image"] == new
+    assert deployed.outputs()["image"] == old["image"]  # shimmy's own image is unchanged
+    caller.wait(lambda: caller.back_after_gap(started), 120, "the rollout's gap, then three answers in a row")
+    caller.stop()
+    during = [c for c in caller.calls if c.started >= started]
+    outcomes = sorted({(c.exit, c.status) for c in during})
+    gap = [c for c in during if not c.answered]
+    back = caller.back_after_gap(started)[0]
+    print(
+        f"rollout: {len(during)} calls, {len(gap)} not answered over {back.started - gap[0].started:.1f} s, "
+        f"(curl exit, HTTP status): {outcomes}"
+    )
     assert all(c.ended_clearly for c in caller.calls), caller.calls

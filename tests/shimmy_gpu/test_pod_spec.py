@@ -125,10 +125,6 @@ def test_restricted_security_context():
     assert ctx["seccomp_profile"] == {"type": "RuntimeDefault"}
 
 
-def test_rollout_cannot_wait_for_its_own_gpu():
-    assert pod_spec.deployment_strategy() == {"type": "Recreate"}
-
-
 def test_the_model_is_downloaded_from_the_pinned_revision_and_checked():
     init = pod_spec.model_init(settings_for().model)
     env = {e["name"]: e.get("value") for e in init["env"]}
