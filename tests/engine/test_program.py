@@ -54,9 +54,10 @@ def test_preview_of_every_stack_passes_the_policy_pack(previews, stack):
     result = previews.pulumi("preview", "--stack", stack, *policy_args(stack))
     assert "[mandatory]" not in result.stdout
     # The Stack, ShimmyImage and GpuInferenceService, the kubernetes provider, the Image, and the
-    # Namespace, model claim, gate ConfigMap, Service, NetworkPolicy and Deployment; prod adds
-    # Monitoring with its PodMonitor, PrometheusRule and dashboard ConfigMap.
-    expected = 15 if stack == "prod" else 11
+    # Namespace, model claim, gate ConfigMap, Service, NetworkPolicy, Deployment and the patch that
+    # waits for its rollout; prod adds Monitoring with its PodMonitor, PrometheusRule and dashboard
+    # ConfigMap.
+    expected = 16 if stack == "prod" else 12
     assert f"+ {expected} to create" in result.stdout
 
 
