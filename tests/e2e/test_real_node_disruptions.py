@@ -203,6 +203,7 @@ def test_a_new_image_digest_rolls_out_by_recreate_and_every_request_ends(deploye
     deployed.pulumi("config", "set", "pythonImage", new)
     started = time.time()
     deployed.pulumi("up", "--yes", *policy_args("local"))
+    up_s = time.time() - started
     deployment = json.loads(kubectl(cluster, "-n", NAMESPACE, "get", "deployment", "shimmy", "-o", "json"))
     assert deployment["spec"]["strategy"]["type"] == "Recreate"
     status = deployment["status"]
@@ -220,7 +221,8 @@ def test_a_new_image_digest_rolls_out_by_recreate_and_every_request_ends(deploye
     gap = [c for c in during if not c.answered]
     back = caller.back_after_gap(started)[0]
     print(
-        f"rollout: {len(during)} calls, {len(gap)} not answered over {back.started - gap[0].started:.1f} s, "
+        f"rollout: up {up_s:.1f} s, {len(during)} calls, {len(gap)} not answered over "
+        f"{back.started - gap[0].started:.1f} s, "
         f"(curl exit, HTTP status): {outcomes}"
     )
     assert all(c.ended_clearly for c in caller.calls), caller.calls
