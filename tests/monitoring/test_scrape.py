@@ -36,13 +36,29 @@ def scraped(tmp_path, prometheus_bin):
          f"--storage.tsdb.path={tmp_path / 'tsdb'}", f"--web.listen-address=127.0.0.1:{web}"],
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )  # fmt: skip
-    wait_port(web)
+    wait_ready(web)
     try:
         yield port, web
     finally:
         for process in (prometheus, *gate):
             process.terminate()
             process.wait(30)
+
+
+def wait_ready(web: int, timeout: float = 120) -> None:
+    """Until Prometheus says it is ready: it listens before its storage is open, and its API
+    answers 503 meanwhile (seen on a cold machine)."""
+    wait_port(web)
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{web}/-/ready", timeout=5) as response:
+                if response.status == 200:
+                    return
+        except OSError:  # urllib's HTTPError (503) included
+            pass
+        assert time.monotonic() < deadline, "Prometheus not ready in time"
+        time.sleep(0.2)
 
 
 def query(web: int, promql: str) -> list[dict]:
