@@ -15,8 +15,6 @@
 #           model (make_model.py)
 #   memory  load.py, shimmy alone with 7 contexts (a T4's derived limit) at 1 and 7 concurrent
 #           generations, then behind the gate with limit 1: peak VmRSS and RssAnon of the process
-#   cgroup  shimmy with 7 contexts in a memory cgroup (no swap) at each limit of CGROUP_LIMITS_MIB, 14
-#           generations 7 at a time: answered or not, OOM kills, the cgroup's peak and anon/file split
 set -uo pipefail
 R=$(pwd)
 C=$R/.gpu-carry
@@ -30,8 +28,7 @@ export PATH=/usr/local/cuda/bin:$PATH PYTHONUNBUFFERED=1
 mkdir -p "$W/logs" "$W/models" "$W/res" "$OUT"
 # shellcheck source=benchmarks/gpu/stages.sh
 source "$R/benchmarks/gpu/stages.sh"
-NEED=([build]=30 [memory]=90 [cgroup]=200)
-CGROUP_LIMITS_MIB=${CGROUP_LIMITS_MIB:-1024 640 480 320 200}
+NEED=([build]=30 [memory]=90)
 
 build_all() { # runs detached; every part logs to $W/logs and leaves NAME.rc
     (
@@ -66,49 +63,6 @@ stage_memory() {
         --json "$W/res/memory-patched-1.json" | grep -v '^{'
     grep -hE 'offloaded|using device|CUDA0 (model|KV|compute) buffer|CPU_Mapped|CPU (model|KV|compute)' \
         "$W"/logs/memory/*shimmy*.log | sort | uniq -c | head -n 20
-}
-
-# cgroup_root: a writable cgroup v2 (or v1 memory) hierarchy, or nothing
-cgroup_root() {
-    local d
-    for d in /sys/fs/cgroup /sys/fs/cgroup/memory; do
-        if mkdir "$d/shimmy-probe" 2>/dev/null; then
-            rmdir "$d/shimmy-probe"
-            echo "$d"
-            return
-        fi
-    done
-}
-
-stage_cgroup() {
-    local root mib cg wrapper=$W/in-cgroup.sh
-    root=$(cgroup_root)
-    [[ -n $root ]] || { echo "no writable cgroup hierarchy: $(stat -fc %T /sys/fs/cgroup)"; return 1; }
-    echo "cgroup hierarchy: $root ($(stat -fc %T "$root"))"
-    printf '#!/bin/sh\necho $$ >"$CG/cgroup.procs" && exec %q "$@"\n' "$W/patched/shimmy" >"$wrapper"
-    chmod +x "$wrapper"
-    for mib in $CGROUP_LIMITS_MIB; do
-        cg=$root/shimmy-$mib
-        mkdir -p "$cg"
-        if [[ -e $cg/memory.max ]]; then
-            echo $((mib * 1048576)) >"$cg/memory.max"
-            echo 0 >"$cg/memory.swap.max" 2>/dev/null
-        else
-            echo $((mib * 1048576)) >"$cg/memory.limit_in_bytes"
-        fi
-        echo "-- memory limit ${mib} MiB"
-        CG=$cg SHIMMY_MAX_PARALLEL=$T4_LIMIT timeout 150 python3 "$R/benchmarks/gpu/load.py" --server shimmy \
-            --binary "$wrapper" --model "$PHI3" --timeout 60 --log-dir "$W/logs/cgroup-$mib" \
-            --levels $T4_LIMIT --min-requests 14 --label "shimmy, 7 contexts, limit ${mib} MiB" \
-            --json "$W/res/cgroup-$mib.json" | grep -v '^{'
-        echo "load.py exit: ${PIPESTATUS[0]}"
-        cat "$cg/memory.peak" "$cg/memory.max_usage_in_bytes" 2>/dev/null | sed 's/^/peak bytes: /'
-        grep -hE '^(oom|oom_kill) ' "$cg/memory.events" 2>/dev/null
-        grep -hE '^(anon|file|total_rss|total_cache) ' "$cg/memory.stat" 2>/dev/null
-        pkill -f "$W/patched/shimmy" 2>/dev/null
-        sleep 1
-        rmdir "$cg" 2>/dev/null
-    done
 }
 
 stages=("$@")
