@@ -65,10 +65,19 @@ STAND_IN = textwrap.dedent(
 )
 
 
+_handed_out: set[int] = set()
+
+
 def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+    """A free port, never one handed out before in this run: the kernel may give a port just
+    closed again, and a gate given its upstream's port fails to start while that port answers."""
+    while True:
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            port = s.getsockname()[1]
+        if port not in _handed_out:
+            _handed_out.add(port)
+            return port
 
 
 def wait_port(port):
@@ -107,6 +116,7 @@ def start_gate(tmp_path, *extra):
     )  # fmt: skip
     wait_port(upstream)
     wait_port(port)
+    assert proxy.poll() is None, "the gate did not start"
     return port, stand_in, proxy
 
 
